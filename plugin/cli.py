@@ -1,0 +1,237 @@
+"""The command line: parse kubectl's flags, build the pipeline, print, and map every expected
+failure to a kubectl-style message and exit code. No detection logic lives here.
+
+Heavy imports (the Kubernetes client, YAML, tabulate) happen inside the commands that need
+them, so `--help` and `version` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from plugin import __version__
+from plugin.errors import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    PluginError,
+    UsageError,
+)
+from plugin.flags import CONNECTION_FLAGS, OUTPUT_FLAGS, SELECTION_FLAGS, Flag, parse, render_flags
+
+
+def command_name() -> str:
+    """`kubectl dockershim` when kubectl ran us (it sets KUBECTL_PATH), else the executable's name."""
+    return "kubectl dockershim" if os.environ.get("KUBECTL_PATH") else "kubectl-dockershim"
+
+
+SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (
+    Flag("--exit-code", f"Exit with code {EXIT_FINDINGS} when a Docker dependency is found (for CI).",
+         kind="bool"),
+    Flag("--host-path", "Also treat PATH as a Docker socket location (e.g. /var/vcap/sys/run/docker/"
+         "docker.sock); repeatable.", kind="list", metavar="PATH"),
+) + CONNECTION_FLAGS
+
+VERSION_FLAGS: tuple[Flag, ...] = (
+    Flag("--output", "Output format: json or yaml (default: the version alone).", short="-o",
+         metavar="FORMAT", default=""),
+)
+
+MAIN_HELP = """Find the workloads that still depend on the Docker daemon on their node, the ones that
+break when nodes move from Docker (dockershim) to containerd or CRI-O.
+
+Examples:
+  # Every workload in the cluster that depends on Docker, owner first
+  {cmd} scan -A
+
+  # The same for manifests and cluster dumps, offline (CI, air-gapped reviews)
+  {cmd} scan -f ./manifests/ -f dump.json
+
+  # For scripts
+  {cmd} scan -A -o json
+
+Commands:
+  scan        List the workloads that depend on the Docker daemon
+  version     Print the plugin's version
+
+Usage:
+  {cmd} COMMAND [flags]
+
+Use "{cmd} COMMAND --help" for more information about a command.
+"""
+
+SCAN_HELP = """List every workload whose pods depend on the Docker daemon on their node: hostPath
+mounts of Docker's socket or of a directory that holds it, found in running pods (or, with -f, in
+manifests and cluster dumps), grouped by the workload that owns them.
+
+Examples:
+  # The current namespace
+  {cmd} scan
+
+  # Every namespace, with pod and node names
+  {cmd} scan -A -o wide
+
+  # Offline: a folder of manifests, helm template output on stdin, a cluster dump
+  helm template ./chart | {cmd} scan -f -
+  {cmd} scan -f examples/
+
+  # Fail a CI job when a Docker dependency is found
+  {cmd} scan -f k8s/ --exit-code
+
+Flags:
+{flags}
+
+Exit codes: 0 done, 1 error, {findings} Docker dependencies found (only with --exit-code),
+{incomplete} incomplete (part of the input could not be read).
+
+Usage:
+  {cmd} scan [flags]
+"""
+
+VERSION_HELP = """Print the plugin's version.
+
+Flags:
+{flags}
+
+Usage:
+  {cmd} version [flags]
+"""
+
+
+def _connection_flags(args) -> object:
+    from plugin.kubeconfig import ConnectionFlags
+
+    return ConnectionFlags(
+        kubeconfig=args.kubeconfig, context=args.context, cluster=args.cluster, user=args.user,
+        namespace=args.namespace, server=args.server, token=args.token, as_user=getattr(args, "as"),
+        as_groups=tuple(args.as_group), as_uid=args.as_uid,
+        certificate_authority=args.certificate_authority, client_certificate=args.client_certificate,
+        client_key=args.client_key, insecure_skip_tls_verify=args.insecure_skip_tls_verify,
+        tls_server_name=args.tls_server_name, request_timeout=args.request_timeout,
+    )
+
+
+def _check_output(value: str, allowed: list[str]) -> str:
+    if value in ("", *allowed):
+        return value
+    raise UsageError(f'unable to match a printer suitable for the output format "{value}", '
+                     f"allowed formats are: {','.join(allowed)}")
+
+
+def cmd_scan(argv: list[str], out: TextIO, err: TextIO) -> int:
+    args = parse(argv, SCAN_FLAGS)
+    if args.help:
+        out.write(SCAN_HELP.format(cmd=command_name(), flags=render_flags(SCAN_FLAGS),
+                                   findings=EXIT_FINDINGS, incomplete=EXIT_INCOMPLETE))
+        return EXIT_OK
+    from plugin.printers import PRINTERS, TABLE_FORMATS, PrintOptions, allowed_formats
+
+    output = _check_output(args.output, allowed_formats())
+    from plugin import paths
+    from plugin.rules import RuleSettings
+
+    settings = RuleSettings(extra_socket_paths=tuple(paths.canonical(p) for p in args.host_path))
+    if args.filename:
+        from plugin.pipeline import scan_files
+
+        report, problems = scan_files(args.filename, settings, args.namespace)
+        for problem in problems:
+            err.write(f"error: {problem}\n")
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
+        nothing = "No resources found"
+    else:
+        from plugin.pipeline import scan_cluster
+
+        report = scan_cluster(_connection_flags(args), settings, all_namespaces=args.all_namespaces,
+                              label_selector=args.selector, field_selector=args.field_selector)
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=args.all_namespaces)
+        nothing = ("No resources found" if report.namespace is None
+                   else f"No resources found in {report.namespace} namespace.")
+    for warning in report.warnings:
+        err.write(f"Warning: {warning}\n")
+    PRINTERS[output](report, out, options)
+    if not report.items and output in TABLE_FORMATS:
+        err.write(nothing + "\n")
+    if not report.complete:
+        return EXIT_INCOMPLETE
+    if args.exit_code and report.items:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def cmd_version(argv: list[str], out: TextIO, err: TextIO) -> int:
+    args = parse(argv, VERSION_FLAGS)
+    if args.help:
+        out.write(VERSION_HELP.format(cmd=command_name(), flags=render_flags(VERSION_FLAGS)))
+        return EXIT_OK
+    output = _check_output(args.output, ["json", "yaml"])
+    if not output:
+        out.write(f"kubectl-dockershim v{__version__}\n")
+        return EXIT_OK
+    import platform
+    from importlib import metadata
+
+    try:
+        client = metadata.version("kubernetes")
+    except metadata.PackageNotFoundError:
+        client = "unknown"
+    doc = {"version": f"v{__version__}", "python": platform.python_version(), "kubernetesClient": client}
+    if output == "json":
+        import json
+
+        out.write(json.dumps(doc, indent=4) + "\n")
+    else:
+        out.write("".join(f"{k}: {v}\n" for k, v in doc.items()))
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[list[str], TextIO, TextIO], int]] = {
+    "scan": cmd_scan,
+    "version": cmd_version,
+}
+
+
+def run(argv: list[str], out: TextIO, err: TextIO) -> int:
+    cmd = command_name()
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        out.write(MAIN_HELP.format(cmd=cmd))
+        return EXIT_OK
+    if argv[0] == "--version":
+        return cmd_version([], out, err)
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        if name.startswith("-"):
+            raise UsageError(f"unknown flag: {name} (flags go after the command: '{cmd} scan {name}')")
+        raise UsageError(f'unknown command "{name}" for "{cmd}"')
+    return COMMANDS[name](rest, out, err)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out, err = sys.stdout, sys.stderr
+    try:
+        return run(argv, out, err)
+    except UsageError as e:
+        err.write(f"error: {e.message}\nSee '{command_name()} --help' for usage.\n")
+        return EXIT_ERROR
+    except PluginError as e:
+        err.write(f"{e.message}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        err.write("error: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `... | head`: the reader left; exit quietly like kubectl does.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter exit quiet
+        except OSError:
+            pass
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

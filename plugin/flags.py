@@ -1,0 +1,152 @@
+"""Command-line flags, parsed the way kubectl parses them.
+
+kubectl hands every argument after `dockershim` to the plugin unparsed, so the plugin reads
+kubectl's own connection flags (`--context`, `-n`, `--as`, ...) itself. Flags come from one
+table that both builds the parser and renders `--help`, so the two cannot disagree. Booleans
+accept kubectl's `--flag=true|false` form; abbreviations are refused, as kubectl refuses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+
+from plugin.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Flag:
+    long: str
+    help: str
+    short: str | None = None
+    kind: str = "str"  # "str", "bool" or "list" (repeatable)
+    metavar: str = ""
+    default: object = None
+
+    @property
+    def dest(self) -> str:
+        return self.long.lstrip("-").replace("-", "_")
+
+
+CONNECTION_FLAGS = (
+    Flag("--kubeconfig", "Path to the kubeconfig file to use (only that file).", metavar="FILE"),
+    Flag("--context", "The name of the kubeconfig context to use."),
+    Flag("--cluster", "The name of the kubeconfig cluster to use."),
+    Flag("--user", "The name of the kubeconfig user to use."),
+    Flag("--namespace", "The namespace to scan (default: the context's namespace, else default).",
+         short="-n", metavar="NAMESPACE"),
+    Flag("--server", "The address and port of the Kubernetes API server.", short="-s", metavar="URL"),
+    Flag("--token", "Bearer token for authentication to the API server."),
+    Flag("--as", "Username to impersonate for the operation.", metavar="USER"),
+    Flag("--as-group", "Group to impersonate for the operation; repeat for several groups.",
+         kind="list", metavar="GROUP"),
+    Flag("--as-uid", "UID to impersonate for the operation.", metavar="UID"),
+    Flag("--certificate-authority", "Path to a cert file for the certificate authority.", metavar="FILE"),
+    Flag("--client-certificate", "Path to a client certificate file for TLS.", metavar="FILE"),
+    Flag("--client-key", "Path to a client key file for TLS.", metavar="FILE"),
+    Flag("--insecure-skip-tls-verify", "Do not check the server's certificate (insecure).", kind="bool"),
+    Flag("--tls-server-name", "Server name to use for certificate validation.", metavar="NAME"),
+    Flag("--request-timeout", "How long to wait for one request (e.g. 30s, 1m; 0 = no timeout).",
+         metavar="DURATION"),
+)
+
+SELECTION_FLAGS = (
+    Flag("--all-namespaces", "Scan every namespace.", short="-A", kind="bool"),
+    Flag("--selector", "Label selector for the pods (e.g. app=agent,tier!=web).", short="-l",
+         metavar="SELECTOR"),
+    Flag("--field-selector", "Field selector for the pods (e.g. spec.nodeName=node-1).",
+         metavar="SELECTOR"),
+    Flag("--filename", "Scan manifests offline instead of a cluster: a file, a folder (recursive) "
+         "or - for stdin; repeatable.", short="-f", kind="list", metavar="PATH"),
+)
+
+OUTPUT_FLAGS = (
+    Flag("--output", "Output format: table (default), wide, json, yaml or name.", short="-o",
+         metavar="FORMAT", default=""),
+    Flag("--no-headers", "Print the table without its header line.", kind="bool"),
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but every complaint becomes a kubectl-style UsageError instead of an exit."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if message.startswith("argument "):
+            # "argument -o/--output: expected one argument" -> "flag needs an argument: --output"
+            name = message.split(":", 1)[0].split()[-1].split("/")[-1]
+            if "expected one argument" in message:
+                raise UsageError(f"flag needs an argument: {name}")
+            raise UsageError(f"invalid argument for {name}: {message.split(':', 1)[1].strip()}")
+        raise UsageError(message)
+
+
+_TRUE = ("true", "1", "t", "yes")
+_FALSE = ("false", "0", "f", "no")
+
+
+def _bool_flags(flags: tuple[Flag, ...]) -> dict[str, Flag]:
+    return {f.long: f for f in flags if f.kind == "bool"}
+
+
+def _split_bool_values(argv: list[str], flags: tuple[Flag, ...]) -> tuple[list[str], dict[str, bool]]:
+    """kubectl accepts `--all-namespaces=false`: strip such values before argparse sees them."""
+    booleans = _bool_flags(flags)
+    explicit: dict[str, bool] = {}
+    out: list[str] = []
+    for arg in argv:
+        name, eq, value = arg.partition("=")
+        if eq and name in booleans:
+            if value.lower() in _TRUE:
+                out.append(name)
+            elif value.lower() in _FALSE:
+                explicit[booleans[name].dest] = False
+            else:
+                raise UsageError(f'invalid argument "{value}" for "{name}" flag: '
+                                 'strconv.ParseBool: parsing "{value}": invalid syntax'.replace("{value}", value))
+        else:
+            out.append(arg)
+    return out, explicit
+
+
+def parse(argv: list[str], flags: tuple[Flag, ...], positionals: int = 0) -> argparse.Namespace:
+    """Parse `argv` against `flags`, allowing up to `positionals` arguments (in `args.args`)."""
+    argv, explicit = _split_bool_values(argv, flags)
+    parser = _Parser(add_help=False, allow_abbrev=False)
+    for flag in flags:
+        names = [n for n in (flag.short, flag.long) if n]
+        if flag.kind == "bool":
+            parser.add_argument(*names, dest=flag.dest, action="store_true", default=False)
+        elif flag.kind == "list":
+            parser.add_argument(*names, dest=flag.dest, action="append", default=[])
+        else:
+            parser.add_argument(*names, dest=flag.dest, default=flag.default)
+    parser.add_argument("-h", "--help", dest="help", action="store_true", default=False)
+    args, rest = parser.parse_known_args(argv)
+    positional: list[str] = []
+    for index, arg in enumerate(rest):
+        if arg == "--":
+            positional.extend(rest[index + 1:])
+            break
+        if arg.startswith("-") and arg != "-":
+            raise UsageError(f"unknown flag: {arg.split('=', 1)[0]}" if arg.startswith("--")
+                             else f"unknown shorthand flag: '{arg[1:2]}' in {arg}")
+        positional.append(arg)
+    if len(positional) > positionals:
+        extra = positional[positionals]
+        raise UsageError(f'unexpected argument "{extra}"')
+    args.args = positional
+    for dest, value in explicit.items():
+        setattr(args, dest, value)
+    return args
+
+
+def render_flags(flags: tuple[Flag, ...]) -> str:
+    """The flags section of --help, aligned like kubectl's `Options:` block."""
+    lines = []
+    for flag in flags:
+        head = f"{flag.short}, {flag.long}" if flag.short else f"    {flag.long}"
+        if flag.kind != "bool":
+            head += f" {flag.metavar or flag.dest.upper()}"
+        lines.append((head, flag.help))
+    width = max(len(h) for h, _ in lines) + 3
+    return "\n".join(f"  {h.ljust(width)}{text}" for h, text in lines)

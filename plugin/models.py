@@ -1,0 +1,119 @@
+"""The plain data that flows through the pipeline: where an object came from, what was scanned,
+what a rule found, and the finished report.
+
+All frozen dataclasses: easy to test, to compare and to serialize. No behaviour beyond
+small derived properties lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("high", "medium", "low", "info")
+
+
+def lower_severity(severity: str) -> str:
+    """One step down the scale (`high` -> `medium`), `info` stays `info`."""
+    index = SEVERITIES.index(severity)
+    return SEVERITIES[min(index + 1, len(SEVERITIES) - 1)]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where an object was read: a cluster context, or a file with its line and document index."""
+
+    context: str | None = None
+    file: str | None = None
+    line: int | None = None  # 1-based line where the object starts
+    document: int | None = None  # 0-based index of the document (or List item) in the file
+
+    def describe(self) -> str:
+        if self.file is None:
+            return self.context or ""
+        if self.line is not None:
+            return f"{self.file}:{self.line}"
+        return f"{self.file}#{self.document}" if self.document is not None else self.file
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """A Kubernetes object as a source yields it. `kind` is set even when the API omitted it
+    (list items carry no kind), so later stages never have to guess."""
+
+    kind: str
+    api_version: str
+    obj: dict
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Identifies an object: a scanned pod, or one link of an owner chain."""
+
+    kind: str
+    name: str
+    namespace: str | None = None
+    api_version: str = ""
+    uid: str = ""
+
+    def describe(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a pod spec depends on Docker, as a rule reported it."""
+
+    rule_id: str
+    rule_name: str
+    severity: str
+    reason: str
+    container: str | None = None
+    volume: str | None = None
+    host_path: str | None = None  # as written in the spec
+    mount_path: str | None = None
+    sub_path: str | None = None
+    read_only: bool = False
+    evidence: str | None = None  # the env var, argument or probe that triggered a non-mount rule
+
+    def key(self) -> tuple:
+        """What makes two findings the same across the pods of one workload."""
+        return (self.rule_id, self.container, self.volume, self.host_path, self.mount_path,
+                self.sub_path, self.evidence)
+
+
+@dataclass(frozen=True)
+class ScannedObject:
+    """A pod or workload template that produced findings, with what the owner walk needs."""
+
+    ref: ObjectRef
+    owner_references: tuple[dict, ...]
+    is_pod: bool
+    node: str | None
+    origin: Origin
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One row of the report: an owning workload and one finding, pods aggregated."""
+
+    namespace: str | None
+    owner: ObjectRef
+    owner_chain: tuple[ObjectRef, ...]  # from the first scanned object up to `owner`
+    pods: tuple[str, ...]
+    nodes: tuple[str, ...]
+    finding: Finding
+    origins: tuple[Origin, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The finished scan: sorted items, plus what could not be seen."""
+
+    items: tuple[ReportItem, ...]
+    warnings: tuple[str, ...] = ()
+    complete: bool = True
+    context: str | None = None
+    namespace: str | None = None  # None when every namespace was scanned
+    scanned: dict[str, int] = field(default_factory=dict)  # objects read, by kind

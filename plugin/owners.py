@@ -1,0 +1,190 @@
+"""Owner resolution: walk `ownerReferences` from a pod (or template) up to its top-level workload.
+
+The walk follows the controller reference (else the first) through the kinds the plugin
+lists (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob, ...). An owner of any other
+kind (an Argo Rollout, a custom resource) ends the walk without an API call; a `Node` owner
+marks a mirror (static) pod. Lookups go through `OwnerLookup`, backed by the cluster (cached,
+batched per level) or by the objects of the input files.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import Protocol
+
+from plugin import queries
+from plugin.errors import ApiError
+from plugin.models import ObjectRef
+from plugin.resources import WORKLOAD_RESOURCES, Resource, resource_for_kind
+
+# Kinds worth fetching to continue the walk. Anything else is a leaf we report as is.
+WALKABLE_KINDS = frozenset(r.kind for r in WORKLOAD_RESOURCES)
+_MAX_DEPTH = 10  # guards against reference cycles in hostile input
+
+
+class Missing(enum.Enum):
+    """Why a lookup returned no object."""
+
+    NOT_FOUND = "not found"  # the owner does not exist: the walk ends at the last object that does
+    UNKNOWN = "unknown"  # it could not be looked up (forbidden, not in the input): report the reference
+
+
+class OwnerLookup(Protocol):
+    def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
+        """Announce the (kind, namespace, name) lookups of one level, so they can be batched."""
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | Missing:
+        """The owner object, or why there is none."""
+
+
+def controller_reference(owner_references: object) -> dict | None:
+    """The reference with `controller: true`, else the first usable one."""
+    if not isinstance(owner_references, list):
+        return None
+    usable = [r for r in owner_references
+              if isinstance(r, dict) and isinstance(r.get("kind"), str) and isinstance(r.get("name"), str)]
+    for ref in usable:
+        if ref.get("controller") is True:
+            return ref
+    return usable[0] if usable else None
+
+
+def _ref(reference: dict, namespace: str | None) -> ObjectRef:
+    # Owners live in the namespace of what they own; a Node (or any cluster-scoped owner) has none.
+    return ObjectRef(
+        kind=reference["kind"], name=reference["name"],
+        namespace=None if reference["kind"] == "Node" else namespace,
+        api_version=str(reference.get("apiVersion") or ""), uid=str(reference.get("uid") or ""),
+    )
+
+
+def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
+                   lookup: OwnerLookup) -> list[tuple[ObjectRef, ...]]:
+    """For each (object, its ownerReferences), the chain from the object to its top-level owner.
+
+    All objects advance one level at a time so the lookup can batch each level's requests.
+    """
+    chains: list[list[ObjectRef]] = [[ref] for ref, _ in starts]
+    pending: dict[int, dict | None] = {
+        i: controller_reference(list(owner_refs)) for i, (_, owner_refs) in enumerate(starts)
+    }
+    for _ in range(_MAX_DEPTH):
+        wanted: dict[int, ObjectRef] = {}
+        for i, reference in pending.items():
+            if reference is None:
+                continue
+            owner = _ref(reference, chains[i][-1].namespace)
+            seen = {(r.kind, r.namespace, r.name) for r in chains[i]}
+            if owner.kind in WALKABLE_KINDS and (owner.kind, owner.namespace, owner.name) not in seen:
+                wanted[i] = owner
+            else:
+                chains[i].append(owner)  # a leaf: Node, custom resource, or a cycle's end
+        if not wanted:
+            break
+        lookup.prefetch((o.kind, o.namespace, o.name) for o in wanted.values())
+        pending = {}
+        for i, owner in wanted.items():
+            found = lookup.get(owner.kind, owner.namespace, owner.name)
+            if found is Missing.NOT_FOUND:
+                continue
+            if found is Missing.UNKNOWN:
+                chains[i].append(owner)
+                continue
+            assert isinstance(found, dict)
+            uid = queries.UID.search(found)
+            if owner.uid and uid and uid != owner.uid:
+                continue  # same name, other object: the real owner was deleted
+            chains[i].append(owner)
+            pending[i] = controller_reference(queries.OWNER_REFERENCES.search(found))
+    return [tuple(chain) for chain in chains]
+
+
+class ObjectsLookup:
+    """Owners from the objects of the input files (offline scans). A reference to an object
+    that is not in the input is reported as is: the dump may simply not include it."""
+
+    def __init__(self, objects: Iterable[tuple[str, dict]]) -> None:
+        self._index: dict[tuple[str, str | None, str], dict] = {}
+        for kind, obj in objects:
+            name = queries.NAME.search(obj)
+            if isinstance(name, str):
+                self._index.setdefault((kind, queries.NAMESPACE.search(obj), name), obj)
+
+    def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
+        pass
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | Missing:
+        found = self._index.get((kind, namespace, name))
+        if found is None and namespace is not None:
+            # Manifests often omit metadata.namespace; match those by kind and name.
+            found = self._index.get((kind, None, name))
+        return found if found is not None else Missing.UNKNOWN
+
+
+class ApiReader(Protocol):
+    """What the cluster lookup needs from `plugin.api.ApiClient`."""
+
+    def list_pages(self, resource, namespace=None, *, label_selector=None, field_selector=None,
+                   limit=500): ...
+
+    def get(self, resource, namespace, name): ...
+
+
+class ClusterLookup:
+    """Owners from the API server, cached. For each (kind, namespace) of a level it sends one GET
+    when one owner is wanted and one (paginated) LIST when several are, whichever is fewer
+    requests, so the number of requests never grows with the number of pods.
+
+    A forbidden lookup does not fail the scan: the owner is reported as far as it was resolved
+    and `problems` says what could not be read."""
+
+    def __init__(self, api: ApiReader) -> None:
+        self._api = api
+        self._cache: dict[tuple[str, str | None, str], dict | Missing] = {}
+        self.problems: list[str] = []
+
+    def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
+        groups: dict[tuple[str, str | None], set[str]] = {}
+        for kind, namespace, name in wanted:
+            if (kind, namespace, name) not in self._cache:
+                groups.setdefault((kind, namespace), set()).add(name)
+        for (kind, namespace), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
+            resource = resource_for_kind(kind)
+            if resource is None or len(names) < 2:
+                continue  # get() fetches a single owner by name
+            try:
+                for page in self._api.list_pages(resource, namespace):
+                    for obj in page:
+                        name = queries.NAME.search(obj)
+                        if isinstance(name, str):
+                            self._cache[(kind, namespace, name)] = obj
+            except ApiError as err:
+                self._forbidden_or_raise(err, resource, namespace, names)
+                continue
+            for name in names:
+                self._cache.setdefault((kind, namespace, name), Missing.NOT_FOUND)
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict | Missing:
+        key = (kind, namespace, name)
+        if key not in self._cache:
+            resource = resource_for_kind(kind)
+            if resource is None:
+                return Missing.UNKNOWN
+            try:
+                found = self._api.get(resource, namespace, name)
+                self._cache[key] = found if found is not None else Missing.NOT_FOUND
+            except ApiError as err:
+                self._forbidden_or_raise(err, resource, namespace, {name})
+        return self._cache[key]
+
+    def _forbidden_or_raise(self, err: ApiError, resource: Resource, namespace: str | None, names: set[str]) -> None:
+        if err.status != 403:
+            raise err
+        for name in names:
+            self._cache[(resource.kind, namespace, name)] = Missing.UNKNOWN
+        where = f' in the namespace "{namespace}"' if namespace else ""
+        problem = (f"cannot read {resource.plural}{'.' + resource.group if resource.group else ''}{where} "
+                   f"(Forbidden): owners are shown as far as they could be resolved")
+        if problem not in self.problems:
+            self.problems.append(problem)

@@ -1,0 +1,127 @@
+"""One shape for everything that carries a pod spec: a running Pod, a workload's template,
+or a manifest on disk.
+
+`pod_spec_of` finds the spec and metadata of any supported object; `PodSpecView` extracts, once,
+the fields the rules read (hostPath volumes, containers and their mounts) and tolerates
+missing, null or mistyped fields by dropping what cannot be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from plugin import queries
+
+_TEMPLATE_KINDS = frozenset(
+    {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"}
+)
+TEMPLATE_KINDS = _TEMPLATE_KINDS | {"CronJob"}
+
+
+@dataclass(frozen=True)
+class HostPathVolume:
+    name: str
+    path: str
+    type: str | None
+
+
+@dataclass(frozen=True)
+class Mount:
+    volume: str
+    mount_path: str | None
+    sub_path: str | None
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    role: str  # "container", "init" or "ephemeral"
+    image: str | None
+    command: tuple[str, ...]
+    args: tuple[str, ...]
+    env: tuple[dict, ...]  # the raw env entries that are mappings
+    probes: tuple[tuple[str, ...], ...]  # exec probe commands
+    mounts: tuple[Mount, ...]
+
+
+def pod_spec_of(kind: str, obj: dict) -> tuple[dict, dict] | None:
+    """(pod spec, metadata of the pod or template) of a Pod or workload, or None for other kinds."""
+    if kind == "Pod":
+        spec, metadata = queries.POD_SPEC.search(obj), obj.get("metadata")
+    elif kind in _TEMPLATE_KINDS:
+        spec, metadata = queries.TEMPLATE_SPEC.search(obj), queries.TEMPLATE_METADATA.search(obj)
+    elif kind == "CronJob":
+        spec = queries.CRONJOB_TEMPLATE_SPEC.search(obj)
+        metadata = queries.CRONJOB_TEMPLATE_METADATA.search(obj)
+    else:
+        return None
+    return (spec if isinstance(spec, dict) else {}, metadata if isinstance(metadata, dict) else {})
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v) for v in value if isinstance(v, (str, int, float)))
+
+
+def _mounts(value: object) -> tuple[Mount, ...]:
+    if not isinstance(value, list):
+        return ()
+    mounts = []
+    for m in value:
+        if not isinstance(m, dict) or not isinstance(m.get("name"), str):
+            continue
+        sub_path = m.get("subPath")
+        mounts.append(Mount(
+            volume=m["name"],
+            mount_path=m["mountPath"] if isinstance(m.get("mountPath"), str) else None,
+            # subPathExpr expands env vars we cannot know: treat it as the whole volume.
+            sub_path=sub_path if isinstance(sub_path, str) and sub_path else None,
+            read_only=m.get("readOnly") is True,
+        ))
+    return tuple(mounts)
+
+
+class PodSpecView:
+    """A pod spec with its fields extracted once, for all rules to share."""
+
+    def __init__(self, spec: dict, metadata: dict | None = None) -> None:
+        self.spec = spec
+        self.metadata = metadata or {}
+
+    @cached_property
+    def host_path_volumes(self) -> tuple[HostPathVolume, ...]:
+        found = queries.HOST_PATH_VOLUMES.search(self.spec) or []
+        return tuple(
+            HostPathVolume(v["name"], v["path"], v["type"] if isinstance(v["type"], str) else None)
+            for v in found
+            if isinstance(v.get("name"), str) and isinstance(v.get("path"), str) and v["path"]
+        )
+
+    @cached_property
+    def containers(self) -> tuple[Container, ...]:
+        result = []
+        for role, query in (("container", queries.CONTAINERS), ("init", queries.INIT_CONTAINERS),
+                            ("ephemeral", queries.EPHEMERAL_CONTAINERS)):
+            for c in query.search(self.spec) or []:
+                if not isinstance(c.get("name"), str):
+                    continue
+                env = c.get("env")
+                probes = c.get("probes") or []
+                result.append(Container(
+                    name=c["name"],
+                    role=role,
+                    image=c["image"] if isinstance(c.get("image"), str) else None,
+                    command=_strings(c.get("command")),
+                    args=_strings(c.get("args")),
+                    env=tuple(e for e in env if isinstance(e, dict)) if isinstance(env, list) else (),
+                    probes=tuple(p for p in (_strings(p) for p in probes) if p),
+                    mounts=_mounts(c.get("mounts")),
+                ))
+        return tuple(result)
+
+    def mounts_of(self, volume: str) -> list[tuple[Container, Mount]]:
+        """Every (container, mount) that mounts the named volume."""
+        return [(c, m) for c in self.containers for m in c.mounts if m.volume == volume]

@@ -1,0 +1,74 @@
+"""The report as a plain document, the stable contract of `-o json` and `-o yaml`.
+
+Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [...],
+"warnings": [...]}`; each item has `namespace`, `owner` (`kind`, `name`, `apiVersion`),
+`ownerChain`, `pods`, `nodes`, `container`, `volume`, `hostPath`, `subPath`, `mountPath`,
+`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plugin.models import ObjectRef, Origin, Report, ReportItem
+
+API_VERSION = "dockershim.kubectl.dev/v1alpha1"
+KIND = "DockerDependencyReport"
+
+
+def _ref(ref: ObjectRef) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": ref.kind, "name": ref.name}
+    if ref.api_version:
+        out["apiVersion"] = ref.api_version
+    return out
+
+
+def _origin(origin: Origin) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if origin.context is not None:
+        out["context"] = origin.context
+    if origin.file is not None:
+        out["file"] = origin.file
+        if origin.line is not None:
+            out["line"] = origin.line
+        if origin.document is not None:
+            out["document"] = origin.document
+    return out
+
+
+def item_document(item: ReportItem) -> dict[str, Any]:
+    f = item.finding
+    return {
+        "namespace": item.namespace,
+        "owner": _ref(item.owner),
+        "ownerChain": [_ref(r) for r in item.owner_chain],
+        "pods": list(item.pods),
+        "nodes": list(item.nodes),
+        "container": f.container,
+        "volume": f.volume,
+        "hostPath": f.host_path,
+        "subPath": f.sub_path,
+        "mountPath": f.mount_path,
+        "readOnly": f.read_only,
+        "rule": f.rule_id,
+        "ruleName": f.rule_name,
+        "severity": f.severity,
+        "reason": f.reason,
+        "evidence": f.evidence,
+        "sources": [d for d in (_origin(o) for o in item.origins) if d],
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {
+            "context": report.context,
+            "namespace": report.namespace,
+            "complete": report.complete,
+            "scanned": dict(sorted(report.scanned.items())),
+        },
+        "items": [item_document(item) for item in report.items],
+        "warnings": list(report.warnings),
+    }

@@ -1,0 +1,66 @@
+"""kubectl's table style (`kubectl get`): upper-case headers, left-aligned columns separated by
+three spaces, `<none>` for an empty cell, no trailing spaces. `tabulate` lays out the columns;
+this module only decides which columns to show."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from tabulate import DataRow, TableFormat, tabulate
+
+from plugin.models import Report, ReportItem
+from plugin.printers import PrintOptions
+
+NONE = "<none>"
+# kubectl's printers use a tabwriter with padding 3 and no borders.
+_KUBECTL = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
+                       headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
+                       padding=0, with_header_hide=None)
+
+
+def owner_cell(item: ReportItem) -> str:
+    return item.owner.describe()
+
+
+def _cell(value: object) -> str:
+    if value is None or value == "" or value == ():
+        return NONE
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], list[list[str]]]:
+    headers = ["OWNER", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
+    if wide:
+        headers += ["SEVERITY", "POD-NAMES", "NODES"] + (["SOURCE"] if options.show_sources else [])
+    if options.show_namespace:
+        headers.insert(0, "NAMESPACE")
+    table = []
+    for item in report.items:
+        f = item.finding
+        host_path = f.host_path.rstrip("/") + "/" + f.sub_path if f.host_path and f.sub_path else f.host_path
+        row: list[object] = [owner_cell(item), str(len(item.pods)), f.container, host_path, f.mount_path, f.rule_name]
+        if wide:
+            row += [f.severity, item.pods, item.nodes]
+            if options.show_sources:
+                row.append([o.describe() for o in item.origins])
+        if options.show_namespace:
+            row.insert(0, item.namespace)
+        table.append([_cell(v) for v in row])
+    return headers, table
+
+
+def format_table(headers: list[str], table: list[list[str]], no_headers: bool = False) -> str:
+    # The header goes in as an ordinary first row: tabulate pads real headers by two more
+    # spaces, which kubectl does not.
+    text = tabulate(table if no_headers else [headers, *table], tablefmt=_KUBECTL,
+                    disable_numparse=True, stralign="left")
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def print_table(report: Report, out: TextIO, options: PrintOptions, wide: bool) -> None:
+    if not report.items:
+        return
+    headers, table = rows(report, options, wide)
+    out.write(format_table(headers, table, options.no_headers) + "\n")

@@ -1,0 +1,51 @@
+"""From scanned objects and their owner chains to the report: one item per (owning workload,
+finding), the pods of a workload aggregated, sorted for stable output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from plugin.models import SEVERITIES, Finding, ObjectRef, Origin, Report, ReportItem, ScannedObject
+
+
+def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[ObjectRef, ...]], *,
+                 warnings: Sequence[str] = (), complete: bool = True, context: str | None = None,
+                 namespace: str | None = None, counts: dict[str, int] | None = None) -> Report:
+    groups: dict[tuple, dict] = {}
+    for obj, chain in zip(scanned, chains, strict=True):
+        owner = chain[-1]
+        owner_key = (owner.kind, owner.namespace, owner.name)
+        for finding in obj.findings:
+            key = (obj.ref.namespace, owner_key, finding.key())
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {"finding": finding, "owner": owner, "chain": chain,
+                                       "pods": set(), "nodes": set(), "origins": set()}
+            elif len(chain) > len(group["chain"]):
+                group["chain"] = chain
+            if obj.is_pod:
+                group["pods"].add(obj.ref.name)
+                if obj.node:
+                    group["nodes"].add(obj.node)
+            group["origins"].add(obj.origin)
+    items = [
+        ReportItem(
+            namespace=key[0], owner=g["owner"], owner_chain=g["chain"],
+            pods=tuple(sorted(g["pods"])), nodes=tuple(sorted(g["nodes"])), finding=g["finding"],
+            origins=tuple(sorted(g["origins"], key=_origin_order)),
+        )
+        for key, g in groups.items()
+    ]
+    items.sort(key=_item_order)
+    return Report(items=tuple(items), warnings=tuple(warnings), complete=complete, context=context,
+                  namespace=namespace, scanned=dict(counts or {}))
+
+
+def _origin_order(origin: Origin) -> tuple:
+    return (origin.context or "", origin.file or "", origin.line or 0, origin.document or 0)
+
+
+def _item_order(item: ReportItem) -> tuple:
+    f: Finding = item.finding
+    return (item.namespace or "", item.owner.kind, item.owner.name, SEVERITIES.index(f.severity),
+            f.container or "", f.host_path or "", f.mount_path or "", f.rule_id, f.evidence or "")

@@ -1,0 +1,61 @@
+"""The core loop: run the rules on every object a source yields, keeping only what matched.
+
+Objects stream through; only those with findings are kept (as small `ScannedObject`s), so
+memory grows with the findings, not with the cluster.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from plugin import queries
+from plugin.models import ObjectRef, ScannedObject, SourceObject
+from plugin.podspec import PodSpecView, pod_spec_of
+from plugin.rules import RuleSettings, run_rules
+
+
+@dataclass
+class ScanResult:
+    scanned: list[ScannedObject] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)  # objects read, by kind
+
+
+def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
+                 default_namespace: str | None = None) -> ScanResult:
+    """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
+    objects that have none (manifests usually omit it; `kubectl apply` would use the current one)."""
+    result = ScanResult()
+    for source in objects:
+        found = pod_spec_of(source.kind, source.obj)
+        if found is None:
+            continue
+        result.counts[source.kind] += 1
+        spec, template_metadata = found
+        findings = run_rules(PodSpecView(spec, template_metadata), settings)
+        if not findings:
+            continue
+        obj = source.obj
+        name = queries.NAME.search(obj)
+        namespace = queries.NAMESPACE.search(obj)
+        is_pod = source.kind == "Pod"
+        node = queries.NODE_NAME.search(obj) if is_pod else None
+        owner_refs = queries.OWNER_REFERENCES.search(obj)
+        uid = queries.UID.search(obj)
+        result.scanned.append(ScannedObject(
+            ref=ObjectRef(
+                kind=source.kind,
+                name=name if isinstance(name, str) else "<unnamed>",
+                namespace=namespace if isinstance(namespace, str) and namespace else default_namespace,
+                api_version=source.api_version,
+                uid=uid if isinstance(uid, str) else "",
+            ),
+            owner_references=tuple(r for r in owner_refs if isinstance(r, dict))
+            if isinstance(owner_refs, list) else (),
+            is_pod=is_pod,
+            node=node if isinstance(node, str) else None,
+            origin=source.origin,
+            findings=tuple(findings),
+        ))
+    return result
