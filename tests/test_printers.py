@@ -1,0 +1,97 @@
+"""The printers: kubectl's table layout, and the json/yaml document scripts rely on."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import yaml
+
+from plugin.models import Finding, ObjectRef, Origin, Report, ReportItem
+from plugin.printers import PRINTERS, PrintOptions, allowed_formats
+from plugin.printers.document import report_document
+
+SOCKET = Finding("DS001", "docker-socket", "high", "mounts the socket", container="agent", volume="sock",
+                 host_path="/var/run", sub_path="docker.sock", mount_path="/var/run/docker.sock")
+UNMOUNTED = Finding("DS002", "docker-socket-directory", "low", "declared", volume="run", host_path="/run")
+
+
+def item(namespace: str, kind: str, name: str, finding: Finding, pods=(), nodes=(), api_version="apps/v1",
+         origins=(Origin(context="ctx"),)) -> ReportItem:
+    owner = ObjectRef(kind, name, namespace, api_version)
+    return ReportItem(namespace, owner, (owner,), tuple(pods), tuple(nodes), finding, tuple(origins))
+
+
+REPORT = Report(items=(
+    item("monitoring", "DaemonSet", "datadog", SOCKET, pods=("dd-a", "dd-b"), nodes=("n1", "n2")),
+    item("ci", "Pod", "builder", UNMOUNTED, api_version="v1"),
+    item("other", "DaemonSet", "datadog", SOCKET, pods=("dd-c",)),
+), context="ctx", namespace=None, scanned={"Pod": 3})
+
+
+def render(fmt: str, report: Report = REPORT, **options) -> str:
+    out = io.StringIO()
+    PRINTERS[fmt](report, out, PrintOptions(**options))
+    return out.getvalue()
+
+
+def test_table_is_kubectl_style() -> None:
+    lines = render("").splitlines()
+    assert lines[0].split() == ["NAMESPACE", "OWNER", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
+    assert lines[1] == ("monitoring   DaemonSet/datadog   2      agent       /var/run/docker.sock   "
+                        "/var/run/docker.sock   docker-socket")
+    # empty cells are <none>, no line ends in spaces, columns start at the same offsets
+    assert lines[2].split() == ["ci", "Pod/builder", "0", "<none>", "/run", "<none>", "docker-socket-directory"]
+    assert all(line == line.rstrip() for line in lines)
+    starts = [line.index("DaemonSet") if "DaemonSet" in line else line.index("Pod/") for line in lines[1:]]
+    assert len(set(starts)) == 1 and lines[0].index("OWNER") == starts[0]
+
+
+def test_columns_are_separated_by_at_least_three_spaces() -> None:
+    for line in render("").splitlines():
+        assert re.split(r" {3,}", line) == line.split()
+
+
+def test_namespace_column_only_when_asked_and_no_headers() -> None:
+    lines = render("", show_namespace=False, no_headers=True).splitlines()
+    assert lines[0].startswith("DaemonSet/datadog   2")
+    assert len(lines) == 3
+
+
+def test_wide_adds_severity_pods_nodes_and_sources() -> None:
+    report = Report(items=(item("m", "DaemonSet", "dd", SOCKET, pods=("a", "b"), nodes=("n1",),
+                                origins=(Origin(file="x.yaml", line=3), Origin(file="y.yaml", line=9))),))
+    lines = render("wide", report, show_sources=True).splitlines()
+    assert lines[0].split()[-4:] == ["SEVERITY", "POD-NAMES", "NODES", "SOURCE"]
+    assert lines[1].split()[-4:] == ["high", "a,b", "n1", "x.yaml:3,y.yaml:9"]
+
+
+def test_empty_report_prints_nothing_in_table_formats() -> None:
+    assert render("", Report(items=())) == "" and render("name", Report(items=())) == ""
+
+
+def test_json_document_contract() -> None:
+    doc = json.loads(render("json"))
+    assert doc["kind"] == "DockerDependencyReport" and doc["apiVersion"].endswith("/v1alpha1")
+    first = doc["items"][0]
+    assert first["owner"] == {"kind": "DaemonSet", "name": "datadog", "apiVersion": "apps/v1"}
+    assert {k: first[k] for k in ("namespace", "pods", "container", "volume", "hostPath", "subPath",
+                                  "mountPath", "rule", "severity", "reason")} == {
+        "namespace": "monitoring", "pods": ["dd-a", "dd-b"], "container": "agent", "volume": "sock",
+        "hostPath": "/var/run", "subPath": "docker.sock", "mountPath": "/var/run/docker.sock",
+        "rule": "DS001", "severity": "high", "reason": "mounts the socket"}
+    assert first["sources"] == [{"context": "ctx"}]
+    assert doc["metadata"]["complete"] is True and doc["metadata"]["scanned"] == {"Pod": 3}
+
+
+def test_yaml_is_the_same_document() -> None:
+    assert yaml.safe_load(render("yaml")) == report_document(REPORT) == json.loads(render("json"))
+
+
+def test_name_prints_each_owner_once_per_namespace() -> None:
+    assert render("name").splitlines() == ["daemonset.apps/datadog", "pod/builder", "daemonset.apps/datadog"]
+
+
+def test_allowed_formats() -> None:
+    assert allowed_formats() == ["json", "name", "wide", "yaml"]
