@@ -83,6 +83,20 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class AgentRef:
+    """The agent a workload was identified as, from the catalogue (plugin/agents.json)."""
+
+    id: str
+    name: str
+    evidence: str  # what matched: "image gcr.io/datadoghq/agent:7.50.0" or a name/label hint
+    strong: bool  # an image match; False for a pod-name or label hint
+    migrated: tuple[str, ...] = ()  # signs that it already runs on containerd/CRI-O
+
+    def describe(self) -> str:
+        return self.id if self.strong else f"{self.id}?"
+
+
+@dataclass(frozen=True)
 class ScannedObject:
     """A pod or workload template that produced findings, with what the owner walk needs."""
 
@@ -92,6 +106,7 @@ class ScannedObject:
     node: str | None
     origin: Origin
     findings: tuple[Finding, ...]
+    agent: AgentRef | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ class ReportItem:
     nodes: tuple[str, ...]
     finding: Finding
     origins: tuple[Origin, ...]
+    agent: AgentRef | None = None
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,13 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
             key = (obj.ref.namespace, owner_key, finding.key())
             group = groups.get(key)
             if group is None:
-                group = groups[key] = {"finding": finding, "owner": owner, "chain": chain,
+                group = groups[key] = {"finding": finding, "owner": owner, "chain": chain, "agent": obj.agent,
                                        "pods": set(), "nodes": set(), "origins": set()}
-            elif len(chain) > len(group["chain"]):
-                group["chain"] = chain
+            else:
+                if len(chain) > len(group["chain"]):
+                    group["chain"] = chain
+                if group["agent"] is None or (obj.agent and obj.agent.strong and not group["agent"].strong):
+                    group["agent"] = obj.agent
             if obj.is_pod:
                 group["pods"].add(obj.ref.name)
                 if obj.node:
@@ -32,7 +35,7 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
         ReportItem(
             namespace=key[0], owner=g["owner"], owner_chain=g["chain"],
             pods=tuple(sorted(g["pods"])), nodes=tuple(sorted(g["nodes"])), finding=g["finding"],
-            origins=tuple(sorted(g["origins"], key=_origin_order)),
+            origins=tuple(sorted(g["origins"], key=_origin_order)), agent=g["agent"],
         )
         for key, g in groups.items()
     ]

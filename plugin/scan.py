@@ -7,11 +7,11 @@ memory grows with the findings, not with the cluster.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from plugin import queries
-from plugin.models import ObjectRef, ScannedObject, SourceObject
+from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
 from plugin.podspec import PodSpecView, pod_spec_of
 from plugin.rules import RuleSettings, run_rules
 
@@ -22,10 +22,25 @@ class ScanResult:
     counts: Counter[str] = field(default_factory=Counter)  # objects read, by kind
 
 
+# (pod spec, metadata) -> the agent it is, or None; the catalogue's `identify`, injected to keep
+# this loop free of the catalogue's data.
+Identify = Callable[[dict, dict], "AgentRef | None"]
+
+
+def mark_migrated(findings: list[Finding], agent: AgentRef | None) -> list[Finding]:
+    """An agent that already shows it runs on containerd/CRI-O keeps its findings (the mount is
+    still there) one severity lower, with the signals in the reason."""
+    if agent is None or not agent.migrated:
+        return findings
+    note = f" (already migrated: {'; '.join(agent.migrated)})"
+    return [replace(f, severity=lower_severity(f.severity), reason=f.reason + note) for f in findings]
+
+
 def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
-                 default_namespace: str | None = None) -> ScanResult:
+                 default_namespace: str | None = None, identify: Identify | None = None) -> ScanResult:
     """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
-    objects that have none (manifests usually omit it; `kubectl apply` would use the current one)."""
+    objects that have none (manifests usually omit it; `kubectl apply` would use the current one).
+    Only objects with findings are identified, so the catalogue costs nothing on clean pods."""
     result = ScanResult()
     for source in objects:
         found = pod_spec_of(source.kind, source.obj)
@@ -36,6 +51,8 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
         findings = run_rules(PodSpecView(spec, template_metadata), settings)
         if not findings:
             continue
+        agent = identify(spec, template_metadata) if identify else None
+        findings = mark_migrated(findings, agent)
         obj = source.obj
         name = queries.NAME.search(obj)
         namespace = queries.NAMESPACE.search(obj)
@@ -57,5 +74,6 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
             node=node if isinstance(node, str) else None,
             origin=source.origin,
             findings=tuple(findings),
+            agent=agent,
         ))
     return result

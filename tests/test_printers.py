@@ -8,7 +8,7 @@ import re
 
 import yaml
 
-from plugin.models import Finding, ObjectRef, Origin, Report, ReportItem
+from plugin.models import AgentRef, Finding, ObjectRef, Origin, Report, ReportItem
 from plugin.printers import PRINTERS, PrintOptions, allowed_formats
 from plugin.printers.document import report_document
 
@@ -17,14 +17,17 @@ SOCKET = Finding("DS001", "docker-socket", "high", "mounts the socket", containe
 UNMOUNTED = Finding("DS002", "docker-socket-directory", "low", "declared", volume="run", host_path="/run")
 
 
+DATADOG = AgentRef("datadog-agent", "Datadog Agent", "image gcr.io/datadoghq/agent:7.50.0", True)
+
+
 def item(namespace: str, kind: str, name: str, finding: Finding, pods=(), nodes=(), api_version="apps/v1",
-         origins=(Origin(context="ctx"),)) -> ReportItem:
+         origins=(Origin(context="ctx"),), agent: AgentRef | None = None) -> ReportItem:
     owner = ObjectRef(kind, name, namespace, api_version)
-    return ReportItem(namespace, owner, (owner,), tuple(pods), tuple(nodes), finding, tuple(origins))
+    return ReportItem(namespace, owner, (owner,), tuple(pods), tuple(nodes), finding, tuple(origins), agent)
 
 
 REPORT = Report(items=(
-    item("monitoring", "DaemonSet", "datadog", SOCKET, pods=("dd-a", "dd-b"), nodes=("n1", "n2")),
+    item("monitoring", "DaemonSet", "datadog", SOCKET, pods=("dd-a", "dd-b"), nodes=("n1", "n2"), agent=DATADOG),
     item("ci", "Pod", "builder", UNMOUNTED, api_version="v1"),
     item("other", "DaemonSet", "datadog", SOCKET, pods=("dd-c",)),
 ), context="ctx", namespace=None, scanned={"Pod": 3})
@@ -38,11 +41,13 @@ def render(fmt: str, report: Report = REPORT, **options) -> str:
 
 def test_table_is_kubectl_style() -> None:
     lines = render("").splitlines()
-    assert lines[0].split() == ["NAMESPACE", "OWNER", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
-    assert lines[1] == ("monitoring   DaemonSet/datadog   2      agent       /var/run/docker.sock   "
+    assert lines[0].split() == ["NAMESPACE", "OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH",
+                                "RULE"]
+    assert lines[1] == ("monitoring   DaemonSet/datadog   datadog-agent   2      agent       /var/run/docker.sock   "
                         "/var/run/docker.sock   docker-socket")
-    # empty cells are <none>, no line ends in spaces, columns start at the same offsets
-    assert lines[2].split() == ["ci", "Pod/builder", "0", "<none>", "/run", "<none>", "docker-socket-directory"]
+    # empty cells are <none>, unknown agents <unknown>, no line ends in spaces, columns aligned
+    assert lines[2].split() == ["ci", "Pod/builder", "<unknown>", "0", "<none>", "/run", "<none>",
+                                "docker-socket-directory"]
     assert all(line == line.rstrip() for line in lines)
     starts = [line.index("DaemonSet") if "DaemonSet" in line else line.index("Pod/") for line in lines[1:]]
     assert len(set(starts)) == 1 and lines[0].index("OWNER") == starts[0]
@@ -55,7 +60,7 @@ def test_columns_are_separated_by_at_least_three_spaces() -> None:
 
 def test_namespace_column_only_when_asked_and_no_headers() -> None:
     lines = render("", show_namespace=False, no_headers=True).splitlines()
-    assert lines[0].startswith("DaemonSet/datadog   2")
+    assert lines[0].startswith("DaemonSet/datadog   datadog-agent   2")
     assert len(lines) == 3
 
 
@@ -82,6 +87,9 @@ def test_json_document_contract() -> None:
         "hostPath": "/var/run", "subPath": "docker.sock", "mountPath": "/var/run/docker.sock",
         "rule": "DS001", "severity": "high", "reason": "mounts the socket"}
     assert first["sources"] == [{"context": "ctx"}]
+    assert first["agent"] == {"id": "datadog-agent", "name": "Datadog Agent", "strong": True, "migrated": [],
+                              "evidence": "image gcr.io/datadoghq/agent:7.50.0"}
+    assert doc["items"][1]["agent"] is None
     assert doc["metadata"]["complete"] is True and doc["metadata"]["scanned"] == {"Pod": 3}
 
 

@@ -2,7 +2,7 @@
 
 Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [...],
 "warnings": [...]}`; each item has `namespace`, `owner` (`kind`, `name`, `apiVersion`),
-`ownerChain`, `pods`, `nodes`, `container`, `volume`, `hostPath`, `subPath`, `mountPath`,
+`ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown), `pods`, `nodes`, `container`, `volume`, `hostPath`, `subPath`, `mountPath`,
 `readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`.
 """
 
@@ -42,6 +42,10 @@ def item_document(item: ReportItem) -> dict[str, Any]:
         "namespace": item.namespace,
         "owner": _ref(item.owner),
         "ownerChain": [_ref(r) for r in item.owner_chain],
+        "agent": None if item.agent is None else {
+            "id": item.agent.id, "name": item.agent.name, "evidence": item.agent.evidence,
+            "strong": item.agent.strong, "migrated": list(item.agent.migrated),
+        },
         "pods": list(item.pods),
         "nodes": list(item.nodes),
         "container": f.container,

@@ -12,6 +12,7 @@ from plugin.models import Report, ReportItem
 from plugin.printers import PrintOptions
 
 NONE = "<none>"
+UNKNOWN = "<unknown>"  # an image the catalogue does not know: never guessed
 # kubectl's printers use a tabwriter with padding 3 and no borders.
 _KUBECTL = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=None, linebelow=None,
                        headerrow=DataRow("", "   ", ""), datarow=DataRow("", "   ", ""),
@@ -31,7 +32,7 @@ def _cell(value: object) -> str:
 
 
 def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], list[list[str]]]:
-    headers = ["OWNER", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
+    headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
     if wide:
         headers += ["SEVERITY", "POD-NAMES", "NODES"] + (["SOURCE"] if options.show_sources else [])
     if options.show_namespace:
@@ -40,7 +41,8 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
     for item in report.items:
         f = item.finding
         host_path = f.host_path.rstrip("/") + "/" + f.sub_path if f.host_path and f.sub_path else f.host_path
-        row: list[object] = [owner_cell(item), str(len(item.pods)), f.container, host_path, f.mount_path, f.rule_name]
+        agent = item.agent.describe() if item.agent else UNKNOWN
+        row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, host_path, f.mount_path, f.rule_name]
         if wide:
             row += [f.severity, item.pods, item.nodes]
             if options.show_sources:
