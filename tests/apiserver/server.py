@@ -1,0 +1,472 @@
+"""A read-only Kubernetes API server over HTTPS on loopback, for end-to-end tests and benchmarks.
+
+It speaks enough of the real REST API (discovery, get, list with selectors and pagination,
+`Status` errors, bearer-token and client-certificate authentication, impersonation, a small
+RBAC-like policy) that the real `kubectl` and the Python client work against it unchanged.
+Every request is recorded, and `faults` inject errors, delays and dropped connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import ssl
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import trustme
+import yaml
+
+from tests.apiserver import resources, status
+from tests.apiserver.faults import Fault, take_fault
+from tests.apiserver.policy import Policy
+from tests.apiserver.resources import BY_PATH, GROUPS, NAMESPACE, Resource
+from tests.apiserver.selectors import SelectorError, parse_field_selector, parse_label_selector
+from tests.apiserver.store import BadContinue, Store, decode_continue, encode_continue
+
+DEFAULT_TOKENS = {"admin-token": "admin"}
+# Items joined per socket write when sending a list: big enough to keep syscalls and TLS
+# records few, small enough not to copy a 100,000-item list into one buffer.
+_ITEMS_PER_WRITE = 2000
+_KUBECONFIG_CONTEXT_KEYS = frozenset({"token", "namespace", "server", "client_certificate", "client_key"})
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    user: str | None  # effective user (the impersonated one, if any); None if unauthenticated
+    status: int  # 0 when a fault dropped the connection without an answer
+    headers: list[tuple[str, str]]  # as received, so repeated headers show
+    groups: tuple[str, ...] = ()  # Impersonate-Group values, or the client certificate's O
+    authenticated_user: str | None = None  # who presented the credentials, before impersonation
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: list[bytes]  # concatenated on the wire; a list so big lists are never joined whole
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without answering
+
+
+def _json(doc: Mapping[str, Any]) -> list[bytes]:
+    return [json.dumps(doc, separators=(",", ":")).encode()]
+
+
+def _error(body: bytes) -> _Answer:
+    return _Answer(json.loads(body)["code"], [body])
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A resource request: which resource, and the namespace and name from the path."""
+
+    resource: Resource
+    namespace: str
+    name: str | None
+
+
+def _route(segments: list[str]) -> _Target | None:
+    if segments[:2] == ["api", "v1"]:
+        group, version, rest = "", "v1", segments[2:]
+    elif len(segments) >= 3 and segments[0] == "apis":
+        group, version, rest = segments[1], segments[2], segments[3:]
+    else:
+        return None
+    namespace = ""
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        namespace, rest = rest[1], rest[2:]
+    if not 1 <= len(rest) <= 2:
+        return None  # subresources (pods/x/log, ...) are not served
+    resource = BY_PATH.get((group, version, rest[0]))
+    if resource is None or (namespace and not resource.namespaced):
+        return None
+    name = rest[1] if len(rest) == 2 else None
+    if name is not None and resource.namespaced and not namespace:
+        return None  # /api/v1/pods/NAME does not exist on a real server either
+    return _Target(resource, namespace, name)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # idle keep-alive connections must not hold up stop()
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: ApiServer, context: ssl.SSLContext) -> None:
+        self.app = app
+        self.tls = context
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = self.socket.accept()
+        # The handshake runs in the connection's own thread (see _Handler.setup), so a slow or
+        # broken client cannot stall the accept loop.
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            return  # clients hanging up, failed handshakes: normal in tests that provoke them
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as client-go expects
+    timeout = 60  # idle keep-alive connections end eventually
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        self.request.settimeout(10)
+        self.request.do_handshake()
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the request log is ApiServer.requests
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)  # drain the body so the connection stays usable
+        cert = self.request.getpeercert()
+        try:
+            answer = self.server.app._answer(self.command, self.path, self.headers, cert)
+        except Exception as e:  # a bug here must reach the client as a 500, not a hang
+            traceback.print_exc()
+            answer = _error(status.status_body(500, f"Internal error occurred: {e!r}"))
+        if answer.drop:
+            self.close_connection = True
+            return
+        length = sum(len(part) for part in answer.body)
+        try:
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "no-cache, private")
+            self.send_header("Audit-Id", str(uuid.uuid4()))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(length))
+            self.end_headers()
+            if self.command != "HEAD":  # a body after HEAD would corrupt the keep-alive stream
+                for part in answer.body:
+                    self.wfile.write(part)
+        except OSError:
+            self.close_connection = True
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+
+def _cert_subject(cert: Mapping[str, Any] | None) -> tuple[str | None, tuple[str, ...]]:
+    """(CN, Os) of a verified client certificate: the user and groups, as the real server reads them."""
+    if not cert:
+        return None, ()
+    common_name, organizations = None, []
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                common_name = value
+            elif key == "organizationName":
+                organizations.append(value)
+    return common_name, tuple(organizations)
+
+
+def _list_body(resource: Resource, metadata: Mapping[str, Any], items: Sequence[bytes]) -> list[bytes]:
+    head = json.dumps({"kind": f"{resource.kind}List", "apiVersion": resource.api_version,
+                       "metadata": metadata}, separators=(",", ":")).encode()
+    parts = [head[:-1] + b',"items":[']
+    for i in range(0, len(items), _ITEMS_PER_WRITE):
+        chunk = b",".join(items[i:i + _ITEMS_PER_WRITE])
+        parts.append(chunk if i == 0 else b"," + chunk)
+    parts.append(b"]}")
+    return parts
+
+
+class ApiServer:
+    """See the module docstring; `start()` it, point kubectl at `write_kubeconfig()`, read `requests`."""
+
+    def __init__(self, objects: Iterable[Mapping[str, Any]], tokens: Mapping[str, str] | None = None,
+                 policy: Policy | None = None, *, port: int = 0) -> None:
+        self.tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
+        self.policy = policy  # None: every authenticated user may do everything
+        self.faults: list[Fault] = []
+        self.requests: list[RequestRecord] = []
+        self._store = Store.build(objects)  # before mkdtemp: invalid objects must not leak a directory
+        self._port = port
+        self._lock = threading.Lock()
+        self._dir = tempfile.mkdtemp(prefix="test-apiserver-")
+        # A server never stopped (a failing test) still removes its certificate files.
+        weakref.finalize(self, shutil.rmtree, self._dir, True)
+        self._ca = trustme.CA()
+        self.ca_path = os.path.join(self._dir, "ca.crt")
+        self._ca.cert_pem.write_to_path(self.ca_path)
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._discovery: dict[tuple[str, ...], list[bytes]] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> ApiServer:
+        if self._httpd is not None:
+            return self
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        self._ca.configure_trust(context)
+        context.verify_mode = ssl.CERT_OPTIONAL  # client certificates are one way to log in
+        self._httpd = _HTTPServer(("127.0.0.1", self._port), self, context)
+        self._build_discovery()
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"test-apiserver-{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> ApiServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the test API server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    # -- objects and log ---------------------------------------------------------------------
+
+    def set_objects(self, objects: Iterable[Mapping[str, Any]]) -> None:
+        """Replace every served object (resourceVersions keep increasing)."""
+        with self._lock:
+            self._store = Store.build(objects, previous=self._store, keep_previous=False)
+
+    def add_objects(self, objects: Iterable[Mapping[str, Any]]) -> None:
+        """Add objects; one with the kind, namespace and name of a served object replaces it."""
+        with self._lock:  # two concurrent adds must both land
+            self._store = Store.build(objects, previous=self._store)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            del self.requests[:]
+
+    def issue_client_cert(self, user: str, group: str = "system:authenticated") -> tuple[str, str]:
+        """(cert_path, key_path) of a client certificate the server accepts: CN `user`, O `group`."""
+        # trustme needs a SAN; the name is never checked for client certificates.
+        leaf = self._ca.issue_cert("client.invalid", common_name=user, organization_name=group)
+        stem = os.path.join(self._dir, f"client-{uuid.uuid4().hex[:8]}")
+        leaf.cert_chain_pems[0].write_to_path(stem + ".crt")
+        leaf.private_key_pem.write_to_path(stem + ".key")
+        return stem + ".crt", stem + ".key"
+
+    def write_kubeconfig(self, path: str | os.PathLike[str], token: str | None = "admin-token",
+                         context: str = "test", namespace: str | None = None,
+                         extra_contexts: Mapping[str, Mapping[str, str]] | None = None,
+                         client_cert: tuple[str, str] | None = None) -> str:
+        """Write a kubeconfig whose current context `context` reaches this server.
+
+        `token=None` (and no `client_cert`) leaves the user without credentials; kubectl then
+        prompts for a password, so run it with stdin closed. Each entry of `extra_contexts` maps
+        a context name to optional keys `token`, `namespace`, `server` (another URL, e.g. a closed
+        port), `client_certificate` and `client_key` (paths); a context that names no
+        credentials gets the main context's.
+        """
+        ca_b64 = base64.b64encode(self._ca.cert_pem.bytes()).decode()
+        clusters = [{"name": context, "cluster": {"server": self.url, "certificate-authority-data": ca_b64}}]
+        users: list[dict[str, Any]] = []
+        contexts: list[dict[str, Any]] = []
+
+        def add_context(name: str, cluster: str, spec: Mapping[str, str | None]) -> None:
+            user: dict[str, str] = {}
+            if spec.get("token"):
+                user["token"] = str(spec["token"])
+            if spec.get("client_certificate"):
+                user["client-certificate"] = str(spec["client_certificate"])
+                user["client-key"] = str(spec.get("client_key") or "")
+            users.append({"name": name, "user": user})
+            ctx: dict[str, str] = {"cluster": cluster, "user": name}
+            if spec.get("namespace"):
+                ctx["namespace"] = str(spec["namespace"])
+            contexts.append({"name": name, "context": ctx})
+
+        main: dict[str, str | None] = {"token": token, "namespace": namespace}
+        if client_cert:
+            main["client_certificate"], main["client_key"] = client_cert
+        add_context(context, context, main)
+        for name, given in (extra_contexts or {}).items():
+            unknown = set(given) - _KUBECONFIG_CONTEXT_KEYS
+            if unknown:
+                raise ValueError(f"extra context {name!r}: unknown keys {sorted(unknown)}")
+            spec: dict[str, str | None] = dict(given)
+            if "token" not in spec and "client_certificate" not in spec:
+                spec.update({k: v for k, v in main.items() if k != "namespace"})
+            cluster = context
+            if spec.get("server"):
+                cluster = f"{name}-cluster"
+                clusters.append({"name": cluster, "cluster": {"server": spec["server"],
+                                                              "certificate-authority-data": ca_b64}})
+            add_context(name, cluster, spec)
+        config = {"apiVersion": "v1", "kind": "Config", "preferences": {}, "clusters": clusters,
+                  "users": users, "contexts": contexts, "current-context": context}
+        with open(path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(config, f, sort_keys=False)
+        return os.fspath(path)
+
+    # -- request handling ----------------------------------------------------------------------
+
+    def _build_discovery(self) -> None:
+        address = f"127.0.0.1:{self.port}"
+        docs: dict[tuple[str, ...], Mapping[str, Any] | None] = {
+            ("version",): resources.KUBERNETES_VERSION,
+            ("api",): resources.api_versions(address),
+            ("api", "v1"): resources.api_resource_list("", "v1"),
+            ("apis",): resources.api_group_list(),
+        }
+        for group in GROUPS:
+            docs[("apis", group)] = resources.api_group(group)
+            docs[("apis", group, "v1")] = resources.api_resource_list(group, "v1")
+        self._discovery = {k: _json(v) for k, v in docs.items() if v is not None}
+
+    def _answer(self, method: str, raw_path: str, headers: Message, cert: Mapping[str, Any] | None) -> _Answer:
+        """Decide the response to one request, and record it before anything is sent."""
+        split = urlsplit(raw_path)
+        path = split.path
+        query = parse_qs(split.query, keep_blank_values=True)
+        received = [(str(k), str(v)) for k, v in headers.items()]
+        user, groups = _cert_subject(cert)
+        if user is None:
+            scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+            user = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        authenticated, effective = user, user
+
+        def record(answer: _Answer) -> _Answer:
+            with self._lock:
+                self.requests.append(RequestRecord(
+                    method, path, query, effective, 0 if answer.drop else answer.status, received,
+                    groups, authenticated))
+            return answer
+
+        fault = take_fault(self.faults, path, "continue" in query)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.close_connection:
+                return record(_Answer(0, [], drop=True))
+            if fault.status is not None:
+                return record(self._fault_answer(fault, "continue" in query))
+        if user is None:
+            return record(_error(status.status_body(401)))
+
+        impersonated_user = headers.get("Impersonate-User")
+        impersonated_groups = tuple(headers.get_all("Impersonate-Group") or ())
+        impersonated_uid = headers.get("Impersonate-Uid")
+        if impersonated_user or impersonated_groups or impersonated_uid:
+            if not impersonated_user:
+                return record(_error(status.status_body(
+                    400, "requested impersonation of groups or a uid without impersonating a user")))
+            targets = [("users", "", impersonated_user)]
+            targets += [("groups", "", g) for g in impersonated_groups]
+            if impersonated_uid:
+                targets.append(("uids", "authentication.k8s.io", impersonated_uid))
+            for plural, group, name in targets:
+                if self.policy is not None and not self.policy.allows(user, "impersonate", plural, "", name):
+                    return record(_error(status.forbidden(user, "impersonate", plural, group, "", name)))
+            effective, groups = impersonated_user, impersonated_groups
+
+        if method != "GET":
+            return record(_error(status.status_body(405)))
+        return record(self._serve(impersonated_user or user, path, query))
+
+    def _fault_answer(self, fault: Fault, is_continue: bool) -> _Answer:
+        reason, message = fault.reason, fault.message
+        details: dict[str, Any] | None = None
+        if fault.status == 410 and is_continue:
+            reason, message = reason or "Expired", message or status.EXPIRED_MESSAGE
+        elif fault.status == 410:
+            message = message or "too old resource version"
+        retry_after = fault.headers.get("Retry-After")
+        if retry_after and retry_after.isdigit():
+            details = {"retryAfterSeconds": int(retry_after)}
+        body = status.status_body(fault.status or 500, message, reason, details)
+        return _Answer(fault.status or 500, [body], dict(fault.headers))
+
+    def _serve(self, user: str, path: str, query: dict[str, list[str]]) -> _Answer:
+        segments = [unquote(s) for s in path.split("/") if s]
+        discovery = self._discovery.get(tuple(segments))
+        if discovery is not None:
+            return _Answer(200, discovery)  # discovery is open to every authenticated user
+        target = _route(segments)
+        if target is None:
+            return _error(status.status_body(404, details={}))
+        resource, namespace, name = target.resource, target.namespace, target.name
+        watch = query.get("watch", [""])[-1] in ("true", "1")
+        verb = "get" if name else "watch" if watch else "list"
+        # For namespaces the real server takes the namespace from the name (namespaces/NAME).
+        scope = name if resource is NAMESPACE and name else namespace
+        if self.policy is not None and not self.policy.allows(user, verb, resource.plural, scope, name):
+            return _error(status.forbidden(user, verb, resource, resource.group, scope, name))
+        if watch:
+            return _error(status.status_body(405, "watch is not supported by the test API server"))
+        store = self._store  # one snapshot for the whole request
+        if name is not None:
+            body = store.get(resource, namespace, name)
+            if body is None:
+                return _error(status.not_found(resource, name))
+            return _Answer(200, [body])
+        return self._list(store, resource, namespace, query)
+
+    def _list(self, store: Store, resource: Resource, namespace: str, query: dict[str, list[str]]) -> _Answer:
+        def param(name: str) -> str:
+            return query.get(name, [""])[-1]
+
+        try:
+            labels = parse_label_selector(param("labelSelector"))
+            fields = parse_field_selector(param("fieldSelector"), resource)
+        except SelectorError as e:
+            return _error(status.status_body(400, str(e)))
+        limit_text = param("limit")
+        if limit_text and not limit_text.isdigit():
+            return _error(status.status_body(400, f'limit: Invalid value: "{limit_text}": must be an integer'))
+        limit = int(limit_text) if limit_text else None
+        rv, start_after = store.resource_version, None
+        if param("continue"):
+            try:
+                rv, start_after = decode_continue(param("continue"), resource)
+            except BadContinue as e:
+                return _error(status.status_body(400, str(e)))
+        page = store.list_page(resource, namespace or None, limit=limit, start_after=start_after,
+                               labels=labels, fields=fields)
+        metadata: dict[str, Any] = {"resourceVersion": str(rv)}
+        if page.continue_after is not None:
+            metadata["continue"] = encode_continue(rv, page.continue_after)
+            if page.remaining is not None:
+                metadata["remainingItemCount"] = page.remaining
+        return _Answer(200, _list_body(resource, metadata, page.items))
+

@@ -1,0 +1,208 @@
+"""The server's objects: serialized once, sorted like etcd keys, and cut into list pages.
+
+Each object is turned into JSON bytes when it is stored, so a request only selects and joins
+byte strings; that keeps 100,000-pod benchmarks about the client rather than this server. A
+`Store` is never changed after it is built: updates build a new one and the server swaps the
+reference, so requests in flight keep a consistent view without locks.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tests.apiserver.resources import BY_KIND, NAMESPACE, RESOURCES, Resource
+
+Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped objects
+LabelPredicate = Callable[[Mapping[str, str]], bool]
+FieldPredicate = Callable[[Sequence[str]], bool]
+
+_CONTINUE_VERSION = "meta.k8s.io/v1"
+
+
+@dataclass(frozen=True)
+class Entry:
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    fields: tuple[str, ...]  # selectable field values, in the order of Resource.fields
+    item: bytes  # the object as a list item: JSON without kind and apiVersion
+    explicit: bool = True  # False for namespaces the store derived from other objects
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[bytes]
+    continue_after: Key | None  # key of the last item sent when more may follow
+    remaining: int | None  # remainingItemCount, only known without selectors (as on a real server)
+
+
+class BadContinue(ValueError):
+    """A `continue` token the server cannot decode; answered with 400 BadRequest."""
+
+
+def encode_continue(resource_version: int, key: Key) -> str:
+    # Same shape as the real server's token, so a client cannot rely on a simpler format.
+    start = f"{key[0]}/{key[1]}\x00" if key[0] else f"{key[1]}\x00"
+    raw = json.dumps({"v": _CONTINUE_VERSION, "rv": resource_version, "start": start},
+                     separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_continue(token: str, resource: Resource) -> tuple[int, Key]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError) as e:
+        raise BadContinue(f"invalid continue token: continue key is not valid: {e}") from None
+    if not isinstance(data, dict) or data.get("v") != _CONTINUE_VERSION:
+        raise BadContinue("invalid continue token: continue key is not valid: server does not "
+                          f"recognize this encoded key version (version {_CONTINUE_VERSION})")
+    rv, start = data.get("rv"), data.get("start")
+    if not isinstance(rv, int) or rv <= 0 or not isinstance(start, str) or not start:
+        raise BadContinue("invalid continue token: continue key is not valid: incorrect encoded start "
+                          f"resourceVersion (version {_CONTINUE_VERSION})")
+    start = start.rstrip("\x00")
+    if resource.namespaced and "/" in start:
+        namespace, name = start.split("/", 1)
+        return rv, (namespace, name)
+    return rv, ("", start)
+
+
+def _uid(kind: str, namespace: str, name: str) -> str:
+    # Deterministic, so fixtures and their expected outputs stay stable between runs.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kubectl-dockershim-test/{kind}/{namespace}/{name}"))
+
+
+def _entry(obj: Mapping[str, Any], resource_version: int) -> tuple[Resource, Entry]:
+    kind = obj.get("kind")
+    resource = BY_KIND.get(kind) if isinstance(kind, str) else None
+    if resource is None:
+        raise ValueError(f"the test API server does not serve kind {kind!r} "
+                         f"(served: {', '.join(sorted(BY_KIND))})")
+    if obj.get("apiVersion") != resource.api_version:
+        raise ValueError(f"{kind} must have apiVersion {resource.api_version!r}, not {obj.get('apiVersion')!r}")
+    metadata = dict(obj.get("metadata") or {})
+    name = metadata.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{kind} without metadata.name: {json.dumps(obj)[:200]}")
+    namespace = ""
+    if resource.namespaced:
+        # The real server fills the namespace from the request path; "default" is kubectl's.
+        namespace = metadata.get("namespace") or "default"
+        metadata["namespace"] = namespace
+    else:
+        metadata.pop("namespace", None)
+    metadata.setdefault("uid", _uid(resource.kind, namespace, name))
+    metadata.setdefault("resourceVersion", str(resource_version))
+    # metadata first, as the real server orders it; kind and apiVersion are left out because
+    # list items carry none (a get adds them back).
+    item = {"metadata": metadata, **{k: v for k, v in obj.items()
+                                     if k not in ("kind", "apiVersion", "metadata")}}
+    labels = metadata.get("labels") or {}
+    fields = tuple(get(item) for get in resource.fields.values())
+    data = json.dumps(item, separators=(",", ":")).encode()
+    return resource, Entry(namespace, name, labels, fields, data)
+
+
+def _derived_namespace(name: str, resource_version: int) -> Entry:
+    _, entry = _entry({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }, resource_version)
+    return Entry(entry.namespace, entry.name, entry.labels, entry.fields, entry.item, explicit=False)
+
+
+class _Table:
+    """One resource's entries sorted by (namespace, name), with their keys for bisecting."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries = sorted(entries, key=lambda e: (e.namespace, e.name))
+        self.keys: list[Key] = [(e.namespace, e.name) for e in self.entries]
+        self.by_key = dict(zip(self.keys, self.entries, strict=True))
+
+    def span(self, namespace: str | None) -> tuple[int, int]:
+        if not namespace:
+            return 0, len(self.keys)
+        # (ns,) sorts before every (ns, name) and (ns + "\0",) after them.
+        return bisect_left(self.keys, (namespace,)), bisect_left(self.keys, (namespace + "\0",))
+
+
+class Store:
+    """An immutable snapshot of every served object; build a new one to change anything."""
+
+    def __init__(self, explicit: Mapping[Resource, Mapping[Key, Entry]], resource_version: int) -> None:
+        self.resource_version = resource_version
+        self._explicit = explicit
+        namespaces = dict(explicit.get(NAMESPACE, {}))
+        rv = resource_version
+        for resource, entries in explicit.items():
+            if resource.namespaced:
+                for namespace, _ in entries:
+                    if ("", namespace) not in namespaces:
+                        rv += 1
+                        namespaces[("", namespace)] = _derived_namespace(namespace, rv)
+        self.resource_version = rv
+        self._tables = {r: _Table(explicit.get(r, {}).values()) for r in RESOURCES if r is not NAMESPACE}
+        self._tables[NAMESPACE] = _Table(namespaces.values())
+
+    @classmethod
+    def build(cls, objects: Iterable[Mapping[str, Any]], previous: Store | None = None,
+              keep_previous: bool = True) -> Store:
+        """A store holding `objects` and, if `keep_previous`, the objects of `previous` that
+        `objects` do not replace; resourceVersions continue from `previous`'s."""
+        explicit: dict[Resource, dict[Key, Entry]] = {r: {} for r in RESOURCES}
+        rv = previous.resource_version if previous is not None else 0
+        if previous is not None and keep_previous:
+            for resource, entries in previous._explicit.items():
+                explicit[resource].update(entries)
+        for obj in objects:
+            rv += 1
+            resource, entry = _entry(obj, rv)
+            explicit[resource][(entry.namespace, entry.name)] = entry
+        return cls(explicit, rv)
+
+    def count(self) -> int:
+        return sum(len(t.entries) for t in self._tables.values())
+
+    def get(self, resource: Resource, namespace: str, name: str) -> bytes | None:
+        """The object with its kind and apiVersion, as a get returns it."""
+        entry = self._tables[resource].by_key.get((namespace if resource.namespaced else "", name))
+        if entry is None:
+            return None
+        prefix = json.dumps({"kind": resource.kind, "apiVersion": resource.api_version},
+                            separators=(",", ":")).encode()
+        return prefix[:-1] + b"," + entry.item[1:]
+
+    def list_page(self, resource: Resource, namespace: str | None, *, limit: int | None = None,
+                  start_after: Key | None = None, labels: LabelPredicate | None = None,
+                  fields: FieldPredicate | None = None) -> Page:
+        table = self._tables[resource]
+        lo, hi = table.span(namespace if resource.namespaced else None)
+        start = max(lo, bisect_right(table.keys, start_after)) if start_after else lo
+        entries = table.entries
+        if labels is None and fields is None:
+            end = hi if not limit else min(hi, start + limit)
+            items = [e.item for e in entries[start:end]]
+            if end < hi:
+                return Page(items, table.keys[end - 1], hi - end)
+            return Page(items, None, None)
+        items = []
+        for i in range(start, hi):
+            entry = entries[i]
+            if (labels is None or labels(entry.labels)) and (fields is None or fields(entry.fields)):
+                items.append(entry.item)
+                if limit and len(items) == limit:
+                    # Like the real server: more keys in range means a continue token, even
+                    # if none of them will match.
+                    return Page(items, table.keys[i] if i + 1 < hi else None, None)
+        return Page(items, None, None)
