@@ -1,0 +1,443 @@
+"""The agent catalogue: which telemetry or security agent a pod spec runs, and whether it already
+shows signs of working without Docker.
+
+The facts live in `agents.json` next to this module (data, not code, so that adding an agent is
+one JSON entry). `identify` matches container images against each agent's repository patterns,
+ignoring the registry host, the tag and the digest, so a mirror or a private registry does not
+hide a known agent; pod-name and label hints are used only when no image matches and are marked
+as weak evidence. It then checks the agent's machine-readable "migrated" signals (env vars,
+arguments, hostPaths, image versions) so the report can say "already handled" rather than
+"will break". Everything here is pure apart from reading the packaged JSON once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from plugin import paths
+
+DATA_FILE = "agents.json"
+DETECTS_RUNTIME = ("auto", "config", "none", "unsupported")
+# What a migrated signal may look at. ConfigMap contents are deliberately absent: an offline
+# scan of a pod spec cannot read them, so a signal there could never fire.
+SIGNAL_KINDS = ("env", "arg_contains", "host_path", "min_version", "image_tag")
+
+_VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
+
+
+class CatalogueError(ValueError):
+    """agents.json does not have the shape this module expects (a packaging bug, not user input)."""
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One machine-checkable fact about a pod spec, e.g. env DD_CRI_SOCKET_PATH containing "containerd"."""
+
+    kind: str  # one of SIGNAL_KINDS
+    value: str  # env name, argument substring, host path, minimum version or tag glob
+    value_contains: str | None = None  # env only: the value must contain this (case-insensitive)
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    name: str
+    vendor: str
+    detects_runtime: str  # "auto", "config", "none" or "unsupported"
+    auto_since: str | None  # first version that finds containerd/CRI-O by itself, if known
+    docker_uses: tuple[str, ...]
+    migration_summary: str
+    containerd_steps: tuple[str, ...]
+    crio_steps: tuple[str, ...]
+    docs: str
+    images: tuple[str, ...] = ()
+    pod_name_hints: tuple[str, ...] = ()
+    label_hints: tuple[tuple[str, str], ...] = ()
+    migrated_signals: tuple[Signal, ...] = ()
+    docker_env: tuple[Signal, ...] = ()
+    docker_args: tuple[str, ...] = ()
+
+    @property
+    def guidance(self) -> str:
+        """Summary and every step as one text, for printers that show a single field."""
+        return "\n".join([self.migration_summary, *self.containerd_steps, *self.crio_steps])
+
+
+@dataclass(frozen=True)
+class AgentMatch:
+    agent: Agent
+    evidence: str  # "image gcr.io/datadoghq/agent:7.50.0" or "pod name hint datadog-agent"
+    container: str | None  # the container whose image matched; None for a hint
+    strong: bool  # image match = True; name/label hint = False
+    migrated: tuple[str, ...]  # migrated signals found, human-readable
+    docker_signals: tuple[str, ...] = ()  # this agent's own signs of using Docker (env, args) found
+
+
+# ---------------------------------------------------------------------------------------------
+# Image references
+
+
+def _split_image(image: str) -> tuple[str | None, str, str | None]:
+    """(registry host or None, repository path, tag or None), following Docker's reference rules:
+    the first segment is a host only if it has a dot or a port, or is `localhost`."""
+    name = image.strip().split("@", 1)[0]
+    host: str | None = None
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        host, name = first.lower(), rest
+    tag: str | None = None
+    last_slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > last_slash:
+        name, tag = name[:colon], name[colon + 1:] or None
+    path = name.lower().strip("/")
+    # Docker Hub's official images are `library/NAME`; `docker:24` and `docker.io/library/docker:24`
+    # are the same image and must compare equal.
+    if path.startswith("library/"):
+        path = path[len("library/"):]
+    return host, path, tag
+
+
+def image_repository(image: str) -> str:
+    """Repository path without registry host, tag or digest: "gcr.io/datadoghq/agent:7.50.0" -> "datadoghq/agent"."""
+    return _split_image(image)[1]
+
+
+def image_tag(image: str) -> str | None:
+    """The tag of an image reference, if it has one: "falcosecurity/falco:0.37.1" -> "0.37.1"."""
+    return _split_image(image)[2]
+
+
+def _segment_regex(pattern: str) -> str:
+    # `*` stays inside one path segment, so `*/oneagent` cannot swallow a whole registry path.
+    return "/".join(re.escape(part).replace(r"\*", "[^/]*") for part in pattern.split("/"))
+
+
+@dataclass(frozen=True)
+class _ImagePattern:
+    """A compiled `images` entry. Three forms:
+    `org/name` matches the repository path's trailing segments (any registry);
+    `/name` matches the whole repository path (for one-segment names such as Docker Hub's `docker`);
+    `host.tld/path` (first segment with a dot) also pins the registry host, `*` allowed in it."""
+
+    source: str
+    regex: re.Pattern[str]
+    with_host: bool
+
+    @classmethod
+    def compile(cls, pattern: str) -> _ImagePattern:
+        first = pattern.split("/", 1)[0]
+        if pattern.startswith("/"):
+            return cls(pattern, re.compile(_segment_regex(pattern[1:].lower())), False)
+        if "." in first or ":" in first:
+            return cls(pattern, re.compile(_segment_regex(pattern.lower())), True)
+        return cls(pattern, re.compile(r"(?:.*/)?" + _segment_regex(pattern.lower())), False)
+
+    def matches(self, host: str | None, path: str) -> bool:
+        if self.with_host:
+            return host is not None and self.regex.fullmatch(f"{host}/{path}") is not None
+        return self.regex.fullmatch(path) is not None
+
+
+def _version(text: str | None) -> tuple[int, ...] | None:
+    """Leading dotted number of a tag or version ("7.50.0-jmx" -> (7, 50, 0)), None for "latest"."""
+    if not text:
+        return None
+    found = _VERSION.match(text)
+    return tuple(int(part) for part in found.group(1).split(".")) if found else None
+
+
+def _at_least(version: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
+    width = max(len(version), len(minimum))
+    return version + (0,) * (width - len(version)) >= minimum + (0,) * (width - len(minimum))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading agents.json
+
+
+def _read_data() -> str:
+    # importlib.resources also covers zipped installs; a plain folder on sys.path (the krew
+    # archive) works with either, and the path fallback covers a module loaded outside its package.
+    if __package__:
+        try:
+            return resources.files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
+        except (FileNotFoundError, ModuleNotFoundError):
+            pass
+    return Path(__file__).with_name(DATA_FILE).read_text(encoding="utf-8")
+
+
+def _field(entry: dict[str, Any], key: str, kind: type, where: str, *, optional: bool = False) -> Any:
+    value = entry.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind):
+        raise CatalogueError(f"{where}: {key!r} must be {kind.__name__}, not {type(value).__name__}")
+    return value
+
+
+def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = _field(entry, key, list, where, optional=True) or []
+    if not all(isinstance(v, str) and v for v in values):
+        raise CatalogueError(f"{where}: {key!r} must be a list of non-empty strings")
+    return tuple(values)
+
+
+def _signal(raw: object, where: str, allowed: Iterable[str]) -> Signal:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: a signal must be an object")
+    kinds = [k for k in SIGNAL_KINDS if k in raw]
+    extra = set(raw) - set(SIGNAL_KINDS) - {"value_contains"}
+    if len(kinds) != 1 or extra or kinds[0] not in allowed:
+        raise CatalogueError(f"{where}: bad signal {raw!r}")
+    kind = kinds[0]
+    value = _field(raw, kind, str, where)
+    contains = _field(raw, "value_contains", str, where, optional=True)
+    if contains is not None and kind != "env":
+        raise CatalogueError(f"{where}: value_contains only applies to env signals")
+    if kind == "min_version" and _version(value) is None:
+        raise CatalogueError(f"{where}: min_version {value!r} is not a version")
+    return Signal(kind, value, contains)
+
+
+def _agent(raw: object, index: int) -> Agent:
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"agents[{index}] must be an object")
+    where = f"agents[{index}] ({raw.get('id', '?')})"
+    detects = _field(raw, "detects_runtime", str, where)
+    if detects not in DETECTS_RUNTIME:
+        raise CatalogueError(f"{where}: detects_runtime must be one of {DETECTS_RUNTIME}")
+    migration = _field(raw, "migration", dict, where)
+    labels = []
+    for hint in _field(raw, "label_hints", list, where, optional=True) or []:
+        if not isinstance(hint, dict) or not isinstance(hint.get("key"), str) or not isinstance(hint.get("value"), str):
+            raise CatalogueError(f"{where}: a label hint is {{'key': str, 'value': str}}")
+        labels.append((hint["key"], hint["value"]))
+    return Agent(
+        id=_field(raw, "id", str, where),
+        name=_field(raw, "name", str, where),
+        vendor=_field(raw, "vendor", str, where),
+        detects_runtime=detects,
+        auto_since=_field(raw, "auto_since", str, where, optional=True),
+        docker_uses=_strings(raw, "docker_uses", where),
+        migration_summary=_field(migration, "summary", str, where + ".migration"),
+        containerd_steps=_strings(migration, "containerd", where + ".migration"),
+        crio_steps=_strings(migration, "crio", where + ".migration"),
+        docs=_field(raw, "docs", str, where),
+        images=_strings(raw, "images", where),
+        pod_name_hints=_strings(raw, "pod_name_hints", where),
+        label_hints=tuple(labels),
+        migrated_signals=tuple(_signal(s, where, SIGNAL_KINDS)
+                               for s in _field(raw, "migrated_signals", list, where, optional=True) or []),
+        docker_env=tuple(_signal(s, where, ("env",))
+                         for s in _field(raw, "docker_env", list, where, optional=True) or []),
+        docker_args=_strings(raw, "docker_args", where),
+    )
+
+
+@cache
+def _document() -> dict[str, Any]:
+    document = json.loads(_read_data())
+    if not isinstance(document, dict) or document.get("version") != 1:
+        raise CatalogueError(f"{DATA_FILE}: expected an object with version 1")
+    return document
+
+
+@cache
+def load_catalogue() -> tuple[Agent, ...]:
+    """Every agent of agents.json, in file order (which is also the order of precedence)."""
+    raw_agents = _document().get("agents")
+    if not isinstance(raw_agents, list):
+        raise CatalogueError(f"{DATA_FILE}: 'agents' must be a list")
+    agents = tuple(_agent(raw, i) for i, raw in enumerate(raw_agents))
+    ids = [a.id for a in agents]
+    if len(set(ids)) != len(ids):
+        raise CatalogueError(f"{DATA_FILE}: duplicate agent ids")
+    return agents
+
+
+@cache
+def extra_socket_paths() -> tuple[str, ...]:
+    """Known non-default Docker socket locations (may hold `*` for one path segment)."""
+    entries = _document().get("extra_socket_paths") or []
+    return tuple(e["path"] if isinstance(e, dict) else e for e in entries)
+
+
+@cache
+def _patterns() -> tuple[tuple[Agent, tuple[_ImagePattern, ...]], ...]:
+    return tuple((a, tuple(_ImagePattern.compile(p) for p in a.images)) for a in load_catalogue())
+
+
+def agent_by_id(agent_id: str) -> Agent | None:
+    return next((a for a in load_catalogue() if a.id == agent_id), None)
+
+
+def match_image(image: str) -> Agent | None:
+    """The first catalogue agent whose image patterns match this image reference, or None."""
+    host, path, _ = _split_image(image)
+    if not path:
+        return None
+    for agent, patterns in _patterns():
+        if any(p.matches(host, path) for p in patterns):
+            return agent
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a pod spec (tolerant: anything missing, null or mistyped is skipped)
+
+
+@dataclass(frozen=True)
+class _Container:
+    name: str | None
+    image: str | None
+    arguments: tuple[str, ...]  # command then args
+    env: tuple[tuple[str, str | None], ...]  # (name, value); value None when it comes from valueFrom
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _containers(pod_spec: dict[str, Any]) -> list[_Container]:
+    found = []
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        for c in _list(pod_spec.get(key)):
+            if not isinstance(c, dict):
+                continue
+            arguments = tuple(str(a) for a in _list(c.get("command")) + _list(c.get("args"))
+                              if isinstance(a, (str, int, float)))
+            env = tuple(
+                (e["name"], e["value"] if isinstance(e.get("value"), str) else None)
+                for e in _list(c.get("env")) if isinstance(e, dict) and isinstance(e.get("name"), str)
+            )
+            found.append(_Container(
+                name=c["name"] if isinstance(c.get("name"), str) else None,
+                image=c["image"] if isinstance(c.get("image"), str) else None,
+                arguments=arguments, env=env,
+            ))
+    return found
+
+
+def _host_paths(pod_spec: dict[str, Any]) -> list[str]:
+    return [v["hostPath"]["path"] for v in _list(pod_spec.get("volumes"))
+            if isinstance(v, dict) and isinstance(v.get("hostPath"), dict)
+            and isinstance(v["hostPath"].get("path"), str) and v["hostPath"]["path"]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Signals
+
+
+def _env_hits(signal: Signal, containers: list[_Container]) -> Iterator[str]:
+    for c in containers:
+        for name, value in c.env:
+            if name != signal.value:
+                continue
+            if signal.value_contains is None:
+                yield f"env {name}={value}" if value is not None else f"env {name} (from valueFrom)"
+            elif value is not None and signal.value_contains.lower() in value.lower():
+                yield f"env {name}={value}"
+
+
+def _arg_hits(needle: str, containers: list[_Container]) -> Iterator[str]:
+    for c in containers:
+        items = c.arguments
+        for i, arg in enumerate(items):
+            if needle in arg:
+                # Show a flag with its separate value (`--cri /run/...`), as a reader would type it.
+                if arg.startswith("-") and "=" not in arg and i + 1 < len(items) and not items[i + 1].startswith("-"):
+                    yield f"arg {arg} {items[i + 1]}"
+                else:
+                    yield f"arg {arg}"
+                break
+        else:
+            if needle in " ".join(items):
+                yield f"arg {needle}"
+
+
+def _signal_hits(signal: Signal, agent: Agent, containers: list[_Container], host_paths: list[str],
+                 matched: _Container | None) -> Iterator[str]:
+    if signal.kind == "env":
+        yield from _env_hits(signal, containers)
+    elif signal.kind == "arg_contains":
+        yield from _arg_hits(signal.value, containers)
+    elif signal.kind == "host_path":
+        wanted = paths.canonical(signal.value)
+        yield from (f"hostPath {p}" for p in host_paths if paths.canonical(p) == wanted)
+    elif signal.kind == "min_version" and matched is not None and matched.image:
+        tag = image_tag(matched.image)
+        version, minimum = _version(tag), _version(signal.value)
+        if version is not None and minimum is not None and _at_least(version, minimum):
+            yield f"image tag {tag} >= {signal.value}"
+    elif signal.kind == "image_tag":
+        # Only images of this agent count: a `dind` tag on some unrelated sidecar says nothing.
+        for c in containers:
+            tag = image_tag(c.image) if c.image else None
+            if tag and fnmatchcase(tag.lower(), signal.value.lower()) and match_image(c.image or "") is agent:
+                yield f"image {c.image}"
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def _hint(agent: Agent, metadata: dict[str, Any]) -> str | None:
+    names = [n for n in (metadata.get("name"), metadata.get("generateName")) if isinstance(n, str) and n]
+    for hint in agent.pod_name_hints:
+        hint_tokens = hint.lower().split("-")
+        for name in names:
+            tokens = name.lower().split("-")
+            # Whole dash-separated words only: `falco` matches `falco-x7k2p` and `my-falco-0`,
+            # never `falcon-sensor-abc`.
+            if any(tokens[i:i + len(hint_tokens)] == hint_tokens for i in range(len(tokens))):
+                return f"pod name hint {hint}"
+    labels = metadata.get("labels")
+    if isinstance(labels, dict):
+        for key, value in agent.label_hints:
+            if labels.get(key) == value:
+                return f"label hint {key}={value}"
+    return None
+
+
+def identify(pod_spec: dict[str, Any], metadata: dict[str, Any]) -> AgentMatch | None:
+    """The catalogue agent this pod spec runs, with the evidence and any migrated signals, or None.
+
+    Containers are tried in order (containers, then initContainers, then ephemeralContainers) and
+    the first one whose image is in the catalogue decides; hints on the name or labels count only
+    when no image matched, and unknown images with no hint give None rather than a guess.
+    """
+    spec = pod_spec if isinstance(pod_spec, dict) else {}
+    meta = metadata if isinstance(metadata, dict) else {}
+    containers = _containers(spec)
+    found: tuple[Agent, _Container] | None = None
+    for c in containers:
+        agent = match_image(c.image) if c.image else None
+        if agent is not None:
+            found = (agent, c)
+            break
+    if found is not None:
+        agent, matched = found
+        evidence, container, strong = f"image {matched.image}", matched.name, True
+        matched_container: _Container | None = matched
+    else:
+        hinted = next(((a, e) for a in load_catalogue() if (e := _hint(a, meta))), None)
+        if hinted is None:
+            return None
+        agent, evidence = hinted
+        container, strong, matched_container = None, False, None
+    host_paths = _host_paths(spec)
+    migrated = _unique(hit for signal in agent.migrated_signals
+                       for hit in _signal_hits(signal, agent, containers, host_paths, matched_container))
+    docker = _unique([*(hit for signal in agent.docker_env for hit in _env_hits(signal, containers)),
+                      *(hit for needle in agent.docker_args for hit in _arg_hits(needle, containers))])
+    return AgentMatch(agent=agent, evidence=evidence, container=container, strong=strong,
+                      migrated=migrated, docker_signals=docker)
