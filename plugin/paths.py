@@ -14,6 +14,12 @@ SOCKET_PATHS = frozenset(f"/run/{name}" for name in SOCKET_NAMES)
 # Directories that hold one of those sockets; mounting them exposes the socket too.
 SOCKET_DIRECTORIES = frozenset({"/run", "/var", "/run/docker"})
 HOST_ROOT = "/"
+# Docker's data directory: images, volumes and container state that only Docker writes, so
+# they do not exist on a containerd or CRI-O node.
+DOCKER_DATA_DIRECTORY = "/var/lib/docker"
+# Where Docker keeps each container's log in its JSON format. Under containerd and CRI-O the
+# kubelet's /var/log/containers/*.log link into /var/log/pods instead, in the CRI format.
+DOCKER_CONTAINER_LOGS = "/var/lib/docker/containers"
 
 
 def normalize(path: str) -> str:

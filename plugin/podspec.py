@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from plugin import queries
+from plugin import paths, queries
 
 _TEMPLATE_KINDS = frozenset(
     {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"}
 )
 TEMPLATE_KINDS = _TEMPLATE_KINDS | {"CronJob"}
+# The probes that can run an exec command, in the order the API documents them.
+PROBE_KINDS = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,22 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class EnvVar:
+    """One env entry as far as the rules may read it. Values from Secrets and ConfigMaps are
+    never read, so they cannot leak into a finding: `value` is None for them."""
+
+    name: str
+    value: str | None  # the literal `value`, unexpanded
+    field_path: str | None  # valueFrom.fieldRef.fieldPath, e.g. `status.hostIP`
+
+
+@dataclass(frozen=True)
+class ExecProbe:
+    kind: str  # one of PROBE_KINDS
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Container:
     name: str
     role: str  # "container", "init" or "ephemeral"
@@ -44,6 +62,23 @@ class Container:
     env: tuple[dict, ...]  # the raw env entries that are mappings
     probes: tuple[tuple[str, ...], ...]  # exec probe commands
     mounts: tuple[Mount, ...]
+    env_vars: tuple[EnvVar, ...] = ()  # the named env entries, in order (kubelet expands `$(VAR)` in order)
+    exec_probes: tuple[ExecProbe, ...] = ()  # `probes` with the kind of each probe kept
+
+    def mount_for(self, path: str) -> Mount | None:
+        """The mount that serves `path` inside this container: the one whose mountPath contains it
+        segment-wise with the most segments, since a nested mount hides its parent there.
+        `/var/run` and `/run` are alike, as on the host."""
+        target = paths.canonical(path)
+        best: Mount | None = None
+        best_path = ""
+        for mount in self.mounts:
+            if mount.mount_path is None:
+                continue
+            mount_path = paths.canonical(mount.mount_path)
+            if paths.is_within(target, mount_path) and (best is None or len(mount_path) > len(best_path)):
+                best, best_path = mount, mount_path
+        return best
 
 
 def pod_spec_of(kind: str, obj: dict) -> tuple[dict, dict] | None:
@@ -84,6 +119,30 @@ def _mounts(value: object) -> tuple[Mount, ...]:
     return tuple(mounts)
 
 
+def _env_vars(value: object) -> tuple[EnvVar, ...]:
+    if not isinstance(value, list):
+        return ()
+    found = []
+    for e in value:
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str) or not e["name"]:
+            continue
+        literal = e.get("value")
+        field_path = queries.ENV_FIELD_PATH.search(e)
+        found.append(EnvVar(
+            name=e["name"],
+            value=literal if isinstance(literal, str) else None,
+            field_path=field_path if isinstance(field_path, str) else None,
+        ))
+    return tuple(found)
+
+
+def _exec_probes(value: object) -> tuple[ExecProbe, ...]:
+    if not isinstance(value, dict):
+        return ()
+    found = ((kind, _strings(value.get(kind))) for kind in PROBE_KINDS)
+    return tuple(ExecProbe(kind, command) for kind, command in found if command)
+
+
 class PodSpecView:
     """A pod spec with its fields extracted once, for all rules to share."""
 
@@ -119,8 +178,14 @@ class PodSpecView:
                     env=tuple(e for e in env if isinstance(e, dict)) if isinstance(env, list) else (),
                     probes=tuple(p for p in (_strings(p) for p in probes) if p),
                     mounts=_mounts(c.get("mounts")),
+                    env_vars=_env_vars(env),
+                    exec_probes=_exec_probes(c.get("exec_probes")),
                 ))
         return tuple(result)
+
+    def host_path_volume(self, name: str) -> HostPathVolume | None:
+        """The hostPath volume of that name, or None when the volume is of another type or missing."""
+        return next((v for v in self.host_path_volumes if v.name == name), None)
 
     def mounts_of(self, volume: str) -> list[tuple[Container, Mount]]:
         """Every (container, mount) that mounts the named volume."""

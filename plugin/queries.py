@@ -36,8 +36,13 @@ _CONTAINER_FIELDS = (
     "{name: name, image: image, command: command, args: args, env: env,"
     " mounts: volumeMounts[].{name: name, mountPath: mountPath, subPath: subPath,"
     " subPathExpr: subPathExpr, readOnly: readOnly},"
-    " probes: [livenessProbe.exec.command, readinessProbe.exec.command, startupProbe.exec.command]}"
+    " probes: [livenessProbe.exec.command, readinessProbe.exec.command, startupProbe.exec.command],"
+    # The same exec commands keyed by probe kind, so a finding can say which probe runs them.
+    " exec_probes: {livenessProbe: livenessProbe.exec.command, readinessProbe: readinessProbe.exec.command,"
+    " startupProbe: startupProbe.exec.command}}"
 )
 CONTAINERS = jmespath.compile(f"containers[].{_CONTAINER_FIELDS}")
 INIT_CONTAINERS = jmespath.compile(f"initContainers[].{_CONTAINER_FIELDS}")
 EPHEMERAL_CONTAINERS = jmespath.compile(f"ephemeralContainers[].{_CONTAINER_FIELDS}")
+# Evaluated on one env entry: {.spec.containers[*].env[*].valueFrom.fieldRef.fieldPath}
+ENV_FIELD_PATH = jmespath.compile("valueFrom.fieldRef.fieldPath")

@@ -8,12 +8,68 @@ table is checked against this registry by the tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from plugin import paths
 from plugin.models import Finding, lower_severity
-from plugin.podspec import PodSpecView
+from plugin.podspec import Container, EnvVar, HostPathVolume, Mount, PodSpecView
+
+# Env vars that point a Docker client (the CLI's own, or an agent's) at a daemon. The value says
+# whether a bare socket path is accepted too: DOCKER_HOST and DOCKER_URL need a scheme
+# (`unix://`, `tcp://`), Prisma Cloud's DOCKER_CLIENT_ADDRESS and the *_SOCK(ET) conventions
+# take a plain path.
+DOCKER_ENDPOINT_ENV_VARS: Mapping[str, bool] = MappingProxyType({
+    "DOCKER_HOST": False,
+    "DOCKER_URL": False,
+    "DOCKER_CLIENT_ADDRESS": True,
+    "DOCKER_SOCKET": True,
+    "DOCKER_SOCK": True,
+})
+# Pod fields the downward API fills with the node's own address: an endpoint built from one of
+# them reaches a daemon on the node.
+NODE_ADDRESS_FIELDS = frozenset({"status.hostIP", "status.hostIPs", "spec.nodeName"})
+# Stands in for the node's address while expanding `$(VAR)`; a NUL cannot occur in a real value.
+_NODE_ADDRESS = "\0node-address\0"
+
+# Docker CLI commands that call the daemon's API (`docker --version`, `login` and `context` do
+# not need the node's daemon, so they are left out).
+DOCKER_DAEMON_SUBCOMMANDS = frozenset({
+    "ps", "top", "logs", "inspect", "exec", "run", "info", "events", "stats", "images", "pull",
+    "build", "rm", "kill", "stop", "start", "restart", "version", "system", "container", "image",
+    "volume", "network",
+    "attach", "commit", "cp", "create", "diff", "export", "history", "import", "load", "pause",
+    "port", "push", "rename", "rmi", "save", "tag", "unpause", "update", "wait", "compose",
+})
+# The docker CLI's global options that take their value as the next word: `docker -H x ps`.
+DOCKER_OPTIONS_WITH_VALUE = frozenset({
+    "-H", "--host", "-c", "--context", "--config", "-l", "--log-level", "--tlscacert", "--tlscert",
+    "--tlskey",
+})
+# A container that starts one of these runs its own daemon (Docker-in-Docker): its docker CLI
+# talks to that daemon, not to the node's.
+DOCKER_DAEMON_PROGRAMS = frozenset({"dockerd", "dockerd-entrypoint.sh"})
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+# Agent flags that turn their Docker integration on when true (Weave Scope, cAdvisor). Go's flag
+# package takes one or two dashes, and a bare boolean flag means true.
+DOCKER_AGENT_SWITCHES = frozenset({"probe.docker", "docker_only"})
+GO_TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})
+# Agent flags whose value is a Docker endpoint (cAdvisor's --docker, --docker-endpoint).
+DOCKER_AGENT_ENDPOINT_FLAGS = frozenset({"docker", "docker-endpoint"})
+# Evidence is one line of about this many characters, so tables and SARIF stay readable.
+EVIDENCE_LIMIT = 120
+
+# What separates commands in a shell script: `&&`, `||`, `;`, `|`, `&`, newlines, and the
+# brackets of subshells and command substitutions.
+_SHELL_SEPARATORS = re.compile(r"&&|\|\||\$\(|[;|&\n()`]")
+# A shell's short options that include -c (`-c`, `-ec`, `-xc`): the next word is a script.
+_SHELL_SCRIPT_OPTION = re.compile(r"-[a-zA-Z]*c[a-zA-Z]*")
+# One of Docker's sockets named as a file, not `docker.sock.bak` or `my-docker.sock`.
+_SOCKET_NAME = re.compile(
+    r"(?<![\w.-])(?:" + "|".join(re.escape(name) for name in paths.SOCKET_NAMES) + r")(?![\w.-])"
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +144,267 @@ def _host_root(path: str, settings: RuleSettings) -> str | None:
     return None
 
 
+def _docker_data_directory(path: str, settings: RuleSettings) -> str | None:
+    if paths.is_within(path, paths.DOCKER_CONTAINER_LOGS):
+        return (f"mounts {path}, where Docker writes container logs in its JSON format; under containerd "
+                "and CRI-O /var/log/containers/*.log link into /var/log/pods in the CRI format, so a log "
+                "shipper must read those and switch its parser to CRI")
+    if path == paths.DOCKER_DATA_DIRECTORY:
+        return (f"mounts {path}, Docker's data directory: its images, volumes, container state and JSON "
+                "container logs do not exist under containerd or CRI-O")
+    if paths.is_within(path, paths.DOCKER_DATA_DIRECTORY):
+        return (f"mounts {path}, part of Docker's images, volumes and state, which do not exist under "
+                "containerd or CRI-O")
+    return None
+
+
+def _socket_description(path: str, settings: RuleSettings) -> str | None:
+    """What the socket at a canonical host path is, or None when it is not a Docker socket."""
+    if path in paths.SOCKET_PATHS:
+        name = path.rsplit("/", 1)[1]
+        if name == "dockershim.sock":
+            return "dockershim's socket"
+        if name == "cri-dockerd.sock":
+            return "cri-dockerd's socket"
+        return "the Docker daemon's socket"
+    if path in settings.extra_socket_paths:
+        return "a Docker socket location given with --host-path"
+    return None
+
+
+def _expand(value: str, known: Mapping[str, str]) -> str:
+    """`value` as the kubelet expands it: `$(NAME)` of a known var is replaced, `$$` is a literal
+    `$`, and anything else (an unknown name, an unclosed `$(`) stays as written."""
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        if value.startswith("$$", i):
+            out.append("$")
+            i += 2
+            continue
+        if value.startswith("$(", i):
+            end = value.find(")", i + 2)
+            if end != -1 and value[i + 2:end] in known:
+                out.append(known[value[i + 2:end]])
+                i = end + 1
+                continue
+        out.append(value[i])
+        i += 1
+    return "".join(out)
+
+
+def _expanded_env(container: Container) -> Iterator[tuple[EnvVar, str | None]]:
+    """Each env var with its value expanded against the vars before it, as the kubelet does. A var
+    copied from a node address field becomes _NODE_ADDRESS; values from Secrets and ConfigMaps are
+    never read, so they are None and a `$(NAME)` of them stays unexpanded."""
+    known: dict[str, str] = {}
+    for var in container.env_vars:
+        value: str | None
+        if var.value is not None:
+            value = _expand(var.value, known)
+        elif var.field_path in NODE_ADDRESS_FIELDS:
+            value = _NODE_ADDRESS
+        else:
+            value = None
+        if value is None:
+            known.pop(var.name, None)
+        else:
+            known[var.name] = value
+        yield var, value
+
+
+def _unix_socket_path(env_name: str, value: str) -> str | None:
+    """The socket path of a `unix://` value (or of a bare path where the variable takes one)."""
+    if value.startswith("unix://"):
+        path = value[len("unix://"):]
+    elif DOCKER_ENDPOINT_ENV_VARS.get(env_name, False):
+        path = value
+    else:
+        return None
+    return path if path.startswith("/") else None
+
+
+def _network_host(value: str) -> str | None:
+    """The host of a `tcp://`, `http://` or `https://` address, or None for another kind of value."""
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme.lower() not in ("tcp", "http", "https"):
+        return None
+    authority = rest.split("/", 1)[0].rpartition("@")[2]
+    if authority.startswith("["):  # an IPv6 literal carries colons of its own
+        return authority[1:].partition("]")[0]
+    return authority.rpartition(":")[0] if ":" in authority else authority
+
+
+def _host_path_behind(view: PodSpecView, container: Container,
+                      path: str) -> tuple[HostPathVolume, Mount, str] | None:
+    """Where a path inside the container lands on the node: the hostPath volume and mount that
+    serve it and the canonical host path, or None when no hostPath volume serves it (a path in the
+    image, or in an emptyDir shared with a sidecar)."""
+    mount = container.mount_for(path)
+    volume = view.host_path_volume(mount.volume) if mount else None
+    if mount is None or mount.mount_path is None or volume is None:
+        return None
+    remainder = paths.canonical(path)[len(paths.canonical(mount.mount_path)):]
+    return volume, mount, paths.canonical(paths.join(volume.path, mount.sub_path) + "/" + remainder)
+
+
+def _docker_host_env(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
+    for container in view.containers:
+        for var, value in _expanded_env(container):
+            if var.name not in DOCKER_ENDPOINT_ENV_VARS or var.value is None or value is None:
+                continue
+            evidence = _shorten(f"{var.name}={var.value}")
+            socket = _unix_socket_path(var.name, value)
+            if socket is not None:
+                behind = _host_path_behind(view, container, socket)
+                if behind is None:
+                    continue
+                volume, mount, host = behind
+                described = _socket_description(host, settings)
+                if described:
+                    yield Finding(
+                        rule_id=rule.id, rule_name=rule.name, severity=rule.severity,
+                        reason=(f"{var.name} points the Docker client at {described} {host} on its node, "
+                                f"through the hostPath mount at {mount.mount_path}"),
+                        container=container.name, volume=volume.name, host_path=volume.path,
+                        mount_path=mount.mount_path, sub_path=mount.sub_path, read_only=mount.read_only,
+                        evidence=evidence,
+                    )
+            elif _network_host(value) == _NODE_ADDRESS:
+                yield Finding(
+                    rule_id=rule.id, rule_name=rule.name, severity=rule.severity,
+                    reason=(f"{var.name} points the Docker client at a Docker daemon on its node's address "
+                            "(from the downward API)"),
+                    container=container.name, evidence=evidence,
+                )
+
+
+def _basename(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
+
+
+def _command_words(argv: tuple[str, ...]) -> Iterator[list[str]]:
+    """The words of each command in `argv`: argv itself, then each command of a script that a
+    shell runs with -c. A -c that starts argv counts too: the image's entrypoint is then the shell."""
+    yield list(argv)
+    for i, word in enumerate(argv[:-1]):
+        if _SHELL_SCRIPT_OPTION.fullmatch(word) and (i == 0 or any(_basename(w) in SHELLS for w in argv[:i])):
+            for command in _SHELL_SEPARATORS.split(argv[i + 1]):
+                yield [w.strip("\"'") for w in command.split()]
+
+
+def _docker_invocation(words: list[str]) -> str | None:
+    """`docker [global options] <daemon subcommand>` in one command's words, as written."""
+    for i, word in enumerate(words):
+        if _basename(word) != "docker":
+            continue
+        j = i + 1
+        while j < len(words) and words[j].startswith("-"):
+            j += 2 if words[j] in DOCKER_OPTIONS_WITH_VALUE else 1
+        if j < len(words) and words[j] in DOCKER_DAEMON_SUBCOMMANDS:
+            return " ".join(words[i:j + 1])
+    return None
+
+
+def _is_docker_agent_flag(word: str) -> bool:
+    if not word.startswith("-"):
+        return False
+    name, has_value, value = word.lstrip("-").partition("=")
+    if name in DOCKER_AGENT_SWITCHES:
+        return not has_value or value in GO_TRUE
+    return name in DOCKER_AGENT_ENDPOINT_FLAGS
+
+
+def _docker_cli_use(argv: tuple[str, ...]) -> tuple[str, str] | None:
+    """(the words that show it, reason) when `argv` uses a Docker daemon, or None."""
+    for words in _command_words(argv):
+        invocation = _docker_invocation(words)
+        if invocation:
+            return invocation, f"runs the docker CLI (`{invocation}`), which needs a Docker daemon"
+        for word in words:
+            socket = _SOCKET_NAME.search(word)
+            if socket:
+                return socket.group(0), f"names {socket.group(0)} in its command: talks to Docker"
+            if _is_docker_agent_flag(word):
+                return word, f"sets {word}, an agent flag that makes it read containers from Docker"
+    return None
+
+
+def _runs_own_daemon(container: Container) -> bool:
+    """True for a Docker-in-Docker container: a dind image, or `dockerd` in its command."""
+    if "dind" in re.split(r"[/:@._-]", (container.image or "").lower()):
+        return True
+    words = _command_words(container.command + container.args)
+    return any(_basename(word) in DOCKER_DAEMON_PROGRAMS for command in words for word in command)
+
+
+def _docker_host_elsewhere(view: PodSpecView, container: Container) -> bool:
+    """True when the container's DOCKER_HOST sends its docker CLI to a daemon that is not the
+    node's: a TCP address not built from the node's address (a dind sidecar on localhost), or a
+    socket not on a hostPath mount (an emptyDir shared with a dind sidecar)."""
+    value = None
+    for var, expanded in _expanded_env(container):
+        if var.name == "DOCKER_HOST":
+            value = expanded  # the last definition wins
+    if value is None or "$(" in value:
+        return False
+    socket = _unix_socket_path("DOCKER_HOST", value)
+    if socket is not None:
+        return _host_path_behind(view, container, socket) is None
+    host = _network_host(value)
+    return host is not None and host != _NODE_ADDRESS
+
+
+def _shorten(text: str, phrase: str = "", limit: int = EVIDENCE_LIMIT) -> str:
+    """`text` on one line and at most `limit` characters, keeping `phrase` in view."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    focus = max(text.find(phrase), 0) if phrase else 0
+    # Start a little before the phrase when it would be cut off, but never past the text's end.
+    start = 0 if focus + len(phrase) <= limit - 3 else max(0, min(focus - 20, len(text) - (limit - 3)))
+    if start == 0:
+        return text[:limit - 3] + "..."
+    if start + limit - 3 >= len(text):
+        return "..." + text[start:]
+    return "..." + text[start:start + limit - 6] + "..."
+
+
+def _docker_cli(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
+    for container in view.containers:
+        if _runs_own_daemon(container) or _docker_host_elsewhere(view, container):
+            continue
+        sources = [("", "", container.command + container.args)]
+        sources += [(f"{probe.kind}: ", f"its {probe.kind} ", probe.command) for probe in container.exec_probes]
+        for prefix, subject, argv in sources:
+            use = _docker_cli_use(argv)
+            if use is None:
+                continue
+            phrase, reason = use
+            yield Finding(
+                rule_id=rule.id, rule_name=rule.name, severity=rule.severity, reason=subject + reason,
+                container=container.name,
+                evidence=prefix + _shorten(" ".join(argv), phrase, EVIDENCE_LIMIT - len(prefix)),
+            )
+
+
 def _path_rule(rule_id: str, name: str, severity: str, summary: str, classify: PathClassifier) -> Rule:
     def check(view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
         return _host_path_findings(rule, view, settings, classify)
 
     rule = Rule(rule_id, name, severity, summary, check)
+    return rule
+
+
+# A rule that builds its own findings, and so needs the rule's id, name and severity.
+PodRuleCheck = Callable[[Rule, PodSpecView, RuleSettings], Iterator[Finding]]
+
+
+def _pod_rule(rule_id: str, name: str, severity: str, summary: str, check: PodRuleCheck) -> Rule:
+    def bound(view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
+        return check(rule, view, settings)
+
+    rule = Rule(rule_id, name, severity, summary, bound)
     return rule
 
 
@@ -109,6 +421,18 @@ RULES: tuple[Rule, ...] = (
                "hostPath of the node's root filesystem `/` (node-exporter does this without "
                "talking to Docker)",
                _host_root),
+    _path_rule("DS004", "docker-data-directory", "medium",
+               "hostPath of Docker's data directory /var/lib/docker or below it (containers/ holds "
+               "Docker's JSON logs; also a parent directory mounted with that subPath)",
+               _docker_data_directory),
+    _pod_rule("DS005", "docker-host-env", "high",
+              "env var (DOCKER_HOST, DOCKER_URL, DOCKER_CLIENT_ADDRESS, DOCKER_SOCKET, DOCKER_SOCK) "
+              "pointing at the node's Docker: a socket on a hostPath mount, or tcp:// to the node's IP",
+              _docker_host_env),
+    _pod_rule("DS006", "docker-cli", "medium",
+              "command, args or exec probe that runs the docker CLI against a daemon (`docker ps`, "
+              "also in `sh -c`), names docker.sock, or sets --probe.docker, --docker_only or --docker",
+              _docker_cli),
 )
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
