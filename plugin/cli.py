@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from plugin import __version__
 from plugin.errors import (
@@ -21,6 +21,10 @@ from plugin.errors import (
     PluginError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from plugin.kubeconfig import ConnectionFlags
+    from plugin.rules import RuleSettings
 from plugin.flags import CONNECTION_FLAGS, OUTPUT_FLAGS, SELECTION_FLAGS, Flag, parse, render_flags
 
 
@@ -34,6 +38,16 @@ SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (
          kind="bool"),
     Flag("--host-path", "Also treat PATH as a Docker socket location (e.g. /var/vcap/sys/run/docker/"
          "docker.sock); repeatable.", kind="list", metavar="PATH"),
+) + CONNECTION_FLAGS
+
+MOUNTS_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + CONNECTION_FLAGS
+
+EXPLAIN_FLAGS: tuple[Flag, ...] = (
+    Flag("--filename", "Explain an object of these manifests or dumps instead of the cluster; repeatable.",
+         short="-f", kind="list", metavar="PATH"),
+    Flag("--output", "Output format: json or yaml (default: a describe-like text).", short="-o",
+         metavar="FORMAT", default=""),
+    Flag("--host-path", "Also treat PATH as a Docker socket location; repeatable.", kind="list", metavar="PATH"),
 ) + CONNECTION_FLAGS
 
 VERSION_FLAGS: tuple[Flag, ...] = (
@@ -56,6 +70,8 @@ Examples:
 
 Commands:
   scan        List the workloads that depend on the Docker daemon
+  explain     Why one pod or workload depends on Docker, which agent it is, how to migrate it
+  mounts      List every hostPath volume of every workload, Docker's or not
   version     Print the plugin's version
 
 Usage:
@@ -92,6 +108,43 @@ Usage:
   {cmd} scan [flags]
 """
 
+MOUNTS_HELP = """List every hostPath volume of every workload, Docker's or not, owner first: the host path,
+its type, the container and mount path, and whether it is read-only. This is the query the
+Kubernetes docs suggest for reviewing host mounts, without its grep.
+
+Examples:
+  {cmd} mounts -A
+  {cmd} mounts -f manifests/ -o json
+
+Flags:
+{flags}
+
+Usage:
+  {cmd} mounts [flags]
+"""
+
+EXPLAIN_HELP = """Explain why a pod or workload depends on the Docker daemon: its owner chain, every finding
+with its evidence, the agent it is (from the built-in catalogue of telemetry, logging and security
+agents) and the steps to migrate that agent to containerd or CRI-O.
+
+Examples:
+  # A pod of the current namespace
+  {cmd} explain datadog-agent-x7k2p
+
+  # A workload: explains its pod template and lists its pods
+  {cmd} explain ds/datadog -n monitoring
+  {cmd} explain deployment gitlab-runner -n ci
+
+  # Offline, from manifests or a cluster dump
+  {cmd} explain daemonset/falco -f examples/
+
+Flags:
+{flags}
+
+Usage:
+  {cmd} explain (POD | TYPE/NAME | TYPE NAME) [flags]
+"""
+
 VERSION_HELP = """Print the plugin's version.
 
 Flags:
@@ -102,7 +155,7 @@ Usage:
 """
 
 
-def _connection_flags(args) -> object:
+def _connection_flags(args) -> ConnectionFlags:
     from plugin.kubeconfig import ConnectionFlags
 
     return ConnectionFlags(
@@ -128,17 +181,33 @@ def cmd_scan(argv: list[str], out: TextIO, err: TextIO) -> int:
         out.write(SCAN_HELP.format(cmd=command_name(), flags=render_flags(SCAN_FLAGS),
                                    findings=EXIT_FINDINGS, incomplete=EXIT_INCOMPLETE))
         return EXIT_OK
+    return _report_command(args, out, err, listing=False)
+
+
+def cmd_mounts(argv: list[str], out: TextIO, err: TextIO) -> int:
+    args = parse(argv, MOUNTS_FLAGS)
+    if args.help:
+        out.write(MOUNTS_HELP.format(cmd=command_name(), flags=render_flags(MOUNTS_FLAGS)))
+        return EXIT_OK
+    args.host_path, args.exit_code = [], False
+    return _report_command(args, out, err, listing=True)
+
+
+def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
+    """`scan` and `mounts`: the same pipeline; `mounts` swaps the rules for its listing rule."""
     from plugin.printers import PRINTERS, TABLE_FORMATS, PrintOptions, allowed_formats
 
     output = _check_output(args.output, allowed_formats())
-    from plugin import paths
-    from plugin.rules import RuleSettings
+    settings = _rule_settings(args)
+    choice: dict = {}
+    if listing:
+        from plugin.mounts import LISTING_RULES
 
-    settings = RuleSettings(extra_socket_paths=tuple(paths.canonical(p) for p in args.host_path))
+        choice = {"rules": LISTING_RULES, "identify": None}
     if args.filename:
         from plugin.pipeline import scan_files
 
-        report, problems = scan_files(args.filename, settings, args.namespace)
+        report, problems = scan_files(args.filename, settings, args.namespace, **choice)
         for problem in problems:
             err.write(f"error: {problem}\n")
         options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
@@ -147,13 +216,18 @@ def cmd_scan(argv: list[str], out: TextIO, err: TextIO) -> int:
         from plugin.pipeline import scan_cluster
 
         report = scan_cluster(_connection_flags(args), settings, all_namespaces=args.all_namespaces,
-                              label_selector=args.selector, field_selector=args.field_selector)
+                              label_selector=args.selector, field_selector=args.field_selector, **choice)
         options = PrintOptions(no_headers=args.no_headers, show_namespace=args.all_namespaces)
         nothing = ("No resources found" if report.namespace is None
                    else f"No resources found in {report.namespace} namespace.")
     for warning in report.warnings:
         err.write(f"Warning: {warning}\n")
-    PRINTERS[output](report, out, options)
+    if listing and output in ("", "wide"):
+        from plugin.printers.table import print_mounts
+
+        print_mounts(report, out, options)
+    else:
+        PRINTERS[output](report, out, options)
     if not report.items and output in TABLE_FORMATS:
         err.write(nothing + "\n")
     if not report.complete:
@@ -161,6 +235,50 @@ def cmd_scan(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.exit_code and report.items:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _rule_settings(args) -> RuleSettings:
+    from plugin import paths
+    from plugin.rules import RuleSettings
+
+    return RuleSettings(extra_socket_paths=tuple(paths.canonical(p) for p in args.host_path))
+
+
+def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
+    args = parse(argv, EXPLAIN_FLAGS, positionals=2)
+    if args.help:
+        out.write(EXPLAIN_HELP.format(cmd=command_name(), flags=render_flags(EXPLAIN_FLAGS)))
+        return EXIT_OK
+    output = _check_output(args.output, ["json", "yaml"])
+    from plugin.explain import parse_target
+
+    parse_target(args.args)  # usage errors before any I/O
+    problems: list = []
+    if args.filename:
+        from plugin.pipeline import explain_files
+
+        explanation, problems = explain_files(args.filename, _rule_settings(args), args.namespace, args.args)
+        for problem in problems:
+            err.write(f"error: {problem}\n")
+    else:
+        from plugin.pipeline import explain_cluster
+
+        explanation = explain_cluster(_connection_flags(args), _rule_settings(args), args.args)
+    from plugin.printers import describe
+
+    if output:
+        document = describe.explanation_document(explanation)
+        if output == "json":
+            import json
+
+            out.write(json.dumps(document, indent=4) + "\n")
+        else:
+            import yaml
+
+            out.write(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
+    else:
+        describe.print_explanation(explanation, out)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
 
 
 def cmd_version(argv: list[str], out: TextIO, err: TextIO) -> int:
@@ -191,6 +309,8 @@ def cmd_version(argv: list[str], out: TextIO, err: TextIO) -> int:
 
 COMMANDS: dict[str, Callable[[list[str], TextIO, TextIO], int]] = {
     "scan": cmd_scan,
+    "explain": cmd_explain,
+    "mounts": cmd_mounts,
     "version": cmd_version,
 }
 

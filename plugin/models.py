@@ -71,6 +71,7 @@ class Finding:
     container: str | None = None
     volume: str | None = None
     host_path: str | None = None  # as written in the spec
+    host_path_type: str | None = None  # the hostPath volume's `type` (Socket, Directory, ...)
     mount_path: str | None = None
     sub_path: str | None = None
     read_only: bool = False

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from plugin import queries
 from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
 from plugin.podspec import PodSpecView, pod_spec_of
-from plugin.rules import RuleSettings, run_rules
+from plugin.rules import RULES, Rule, RuleSettings, run_rules
 
 
 @dataclass
@@ -28,16 +28,17 @@ Identify = Callable[[dict, dict], "AgentRef | None"]
 
 
 def mark_migrated(findings: list[Finding], agent: AgentRef | None) -> list[Finding]:
-    """An agent that already shows it runs on containerd/CRI-O keeps its findings (the mount is
-    still there) one severity lower, with the signals in the reason."""
+    """An agent that shows it already runs on (or finds by itself) containerd/CRI-O keeps its
+    findings (the mount is still there) one severity lower, with the signals in the reason."""
     if agent is None or not agent.migrated:
         return findings
-    note = f" (already migrated: {'; '.join(agent.migrated)})"
+    note = f" (ready for containerd/CRI-O: {'; '.join(agent.migrated)})"
     return [replace(f, severity=lower_severity(f.severity), reason=f.reason + note) for f in findings]
 
 
 def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
-                 default_namespace: str | None = None, identify: Identify | None = None) -> ScanResult:
+                 default_namespace: str | None = None, identify: Identify | None = None,
+                 rules: tuple[Rule, ...] = RULES) -> ScanResult:
     """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
     objects that have none (manifests usually omit it; `kubectl apply` would use the current one).
     Only objects with findings are identified, so the catalogue costs nothing on clean pods."""
@@ -48,7 +49,7 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
             continue
         result.counts[source.kind] += 1
         spec, template_metadata = found
-        findings = run_rules(PodSpecView(spec, template_metadata), settings)
+        findings = run_rules(PodSpecView(spec, template_metadata), settings, rules)
         if not findings:
             continue
         agent = identify(spec, template_metadata) if identify else None

@@ -46,8 +46,10 @@ def socket_spec(path: str = "/var/run/docker.sock", mount_path: str = "/var/run/
 
 
 def pod(name: str, spec: dict, namespace: str = "default", owners: list[dict] | None = None,
-        node: str | None = None, uid: str | None = None) -> dict:
+        node: str | None = None, uid: str | None = None, labels: dict | None = None) -> dict:
     metadata: dict[str, Any] = {"name": name, "namespace": namespace, "uid": uid or f"uid-pod-{name}"}
+    if labels:
+        metadata["labels"] = labels
     if owners:
         metadata["ownerReferences"] = owners
     spec = dict(spec)

@@ -146,8 +146,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("argv", [["--help"], ["version"], ["scan", "--help"], ["scan", "-f", "{manifests}"]])
 def test_help_version_and_offline_scans_do_not_import_the_kubernetes_client(argv: list[str], manifests: Path) -> None:
     argv = [a.replace("{manifests}", str(manifests)) for a in argv]
-    code = ("import sys; from plugin.cli import main; main(%r); "
-            "sys.stderr.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3'))))"
-            % argv)
+    code = (f"import sys; from plugin.cli import main; main({argv!r}); "
+            "sys.stderr.write(repr(sorted(m for m in sys.modules if m.split('.')[0] in ('kubernetes', 'urllib3'))))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stderr.endswith("[]")

@@ -17,11 +17,12 @@ SOCKET = Finding("DS001", "docker-socket", "high", "mounts the socket", containe
 UNMOUNTED = Finding("DS002", "docker-socket-directory", "low", "declared", volume="run", host_path="/run")
 
 
+CTX = (Origin(context="ctx"),)
 DATADOG = AgentRef("datadog-agent", "Datadog Agent", "image gcr.io/datadoghq/agent:7.50.0", True)
 
 
 def item(namespace: str, kind: str, name: str, finding: Finding, pods=(), nodes=(), api_version="apps/v1",
-         origins=(Origin(context="ctx"),), agent: AgentRef | None = None) -> ReportItem:
+         origins=CTX, agent: AgentRef | None = None) -> ReportItem:
     owner = ObjectRef(kind, name, namespace, api_version)
     return ReportItem(namespace, owner, (owner,), tuple(pods), tuple(nodes), finding, tuple(origins), agent)
 

@@ -66,7 +66,7 @@ def test_identified_agent_and_migrated_signals_lower_the_severity() -> None:
     by_pod = {i.pods[0]: i for i in report.items}
     assert by_pod["plain"].finding.severity == "high" and by_pod["plain"].agent.id == "falco"
     assert by_pod["migrated"].finding.severity == "medium"
-    assert by_pod["migrated"].finding.reason.endswith("(already migrated: arg --cri)")
+    assert by_pod["migrated"].finding.reason.endswith("(ready for containerd/CRI-O: arg --cri)")
 
 
 def test_odd_objects_are_scanned_for_what_they_have() -> None:

@@ -2,7 +2,8 @@
 
 Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [...],
 "warnings": [...]}`; each item has `namespace`, `owner` (`kind`, `name`, `apiVersion`),
-`ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown), `pods`, `nodes`, `container`, `volume`, `hostPath`, `subPath`, `mountPath`,
+`ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown),
+`pods`, `nodes`, `container`, `volume`, `hostPath`, `hostPathType`, `subPath`, `mountPath`,
 `readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`.
 """
 
@@ -51,6 +52,7 @@ def item_document(item: ReportItem) -> dict[str, Any]:
         "container": f.container,
         "volume": f.volume,
         "hostPath": f.host_path,
+        "hostPathType": f.host_path_type,
         "subPath": f.sub_path,
         "mountPath": f.mount_path,
         "readOnly": f.read_only,

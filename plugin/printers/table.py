@@ -8,7 +8,7 @@ from typing import TextIO
 
 from tabulate import DataRow, TableFormat, tabulate
 
-from plugin.models import Report, ReportItem
+from plugin.models import Finding, Report, ReportItem
 from plugin.printers import PrintOptions
 
 NONE = "<none>"
@@ -31,6 +31,13 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def shown_host_path(f: Finding) -> str | None:
+    """The host path the container sees: the volume's path with the subPath applied."""
+    if f.host_path and f.sub_path:
+        return f.host_path.rstrip("/") + "/" + f.sub_path
+    return f.host_path
+
+
 def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], list[list[str]]]:
     headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
     if wide:
@@ -40,9 +47,10 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
     table = []
     for item in report.items:
         f = item.finding
-        host_path = f.host_path.rstrip("/") + "/" + f.sub_path if f.host_path and f.sub_path else f.host_path
+        host_path = shown_host_path(f)
         agent = item.agent.describe() if item.agent else UNKNOWN
-        row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, host_path, f.mount_path, f.rule_name]
+        row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, host_path, f.mount_path,
+                             f.rule_name]
         if wide:
             row += [f.severity, item.pods, item.nodes]
             if options.show_sources:
@@ -51,6 +59,28 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
             row.insert(0, item.namespace)
         table.append([_cell(v) for v in row])
     return headers, table
+
+
+def mount_rows(report: Report, options: PrintOptions) -> tuple[list[str], list[list[str]]]:
+    """Columns of `mounts`: every hostPath with its type and whether it is read-only."""
+    headers = ["OWNER", "PODS", "CONTAINER", "VOLUME", "HOST-PATH", "TYPE", "MOUNT-PATH", "READ-ONLY"]
+    if options.show_namespace:
+        headers.insert(0, "NAMESPACE")
+    table = []
+    for item in report.items:
+        f = item.finding
+        row: list[object] = [owner_cell(item), str(len(item.pods)), f.container, f.volume, shown_host_path(f),
+                             f.host_path_type, f.mount_path, str(f.read_only).lower() if f.container else None]
+        if options.show_namespace:
+            row.insert(0, item.namespace)
+        table.append([_cell(v) for v in row])
+    return headers, table
+
+
+def print_mounts(report: Report, out: TextIO, options: PrintOptions) -> None:
+    if report.items:
+        headers, table = mount_rows(report, options)
+        out.write(format_table(headers, table, options.no_headers) + "\n")
 
 
 def format_table(headers: list[str], table: list[list[str]], no_headers: bool = False) -> str:

@@ -1,0 +1,106 @@
+"""`explain` output: a `kubectl describe`-like layout for people, and the same content as a
+document for `-o json|yaml`."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any, TextIO
+
+from plugin.explain import Explanation
+from plugin.printers.document import _ref
+
+_RUNTIME = {
+    "auto": "finds containerd and CRI-O by itself",
+    "config": "needs a setting changed to use containerd or CRI-O",
+    "none": "does not use the Docker daemon (the mount is a false alarm)",
+    "unsupported": "does not work without Docker",
+}
+
+
+def explanation_document(e: Explanation) -> dict[str, Any]:
+    agent = None
+    if e.agent:
+        a = e.agent
+        agent = {"id": a.id, "name": a.name, "vendor": a.vendor, "evidence": a.evidence, "strong": a.strong,
+                 "container": a.container, "detectsRuntime": a.detects_runtime, "autoSince": a.auto_since,
+                 "migrated": list(a.migrated),
+                 "migration": {"summary": a.summary, "containerd": list(a.containerd_steps),
+                               "crio": list(a.crio_steps), "docs": a.docs}}
+    return {
+        "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace, "node": e.node,
+        "ownerChain": [_ref(r) for r in e.owner_chain],
+        "dockerDependency": bool(e.findings),
+        "findings": [{"rule": f.rule_id, "ruleName": f.rule_name, "severity": f.severity, "reason": f.reason,
+                      "container": f.container, "volume": f.volume, "hostPath": f.host_path,
+                      "subPath": f.sub_path, "mountPath": f.mount_path, "readOnly": f.read_only,
+                      "evidence": f.evidence} for f in e.findings],
+        "agent": agent,
+        "images": [{"container": c, "image": i} for c, i in e.images],
+        "pods": list(e.pods),
+    }
+
+
+def _field(out: TextIO, label: str, value: str, indent: int = 0) -> None:
+    # Values line up at column 18, like kubectl describe's; a longer label keeps two spaces.
+    out.write(f"{' ' * indent}{(label + ':').ljust(max(18 - indent, len(label) + 3))}{value}\n")
+
+
+def _steps(out: TextIO, title: str, steps: tuple[str, ...]) -> None:
+    if not steps:
+        return
+    out.write(f"  {title}:\n")
+    for number, step in enumerate(steps, 1):
+        lines = textwrap.wrap(step, 92) or [""]
+        out.write(f"    {number}. {lines[0]}\n")
+        for line in lines[1:]:
+            out.write(f"       {line}\n")
+
+
+def print_explanation(e: Explanation, out: TextIO) -> None:
+    _field(out, "Name", e.ref.name)
+    _field(out, "Namespace", e.ref.namespace or "<none>")
+    _field(out, "Kind", e.ref.kind)
+    if e.ref.kind == "Pod":
+        _field(out, "Node", e.node or "<none>")
+    _field(out, "Owned by", " -> ".join(r.describe() for r in e.owner_chain))
+    if e.ref.kind != "Pod":
+        _field(out, "Pods", ", ".join(e.pods) if e.pods else "<none>")
+    out.write("Images:\n")
+    for container, image in e.images:
+        _field(out, container, image or "<none>", 2)
+    if e.agent:
+        a = e.agent
+        out.write("Agent:\n")
+        _field(out, "Name", f"{a.name} ({a.vendor})", 2)
+        _field(out, "Identified by", a.evidence + ("" if a.strong else " (a hint, not an image match)"), 2)
+        since = f" from {a.auto_since}" if a.auto_since and a.detects_runtime == "auto" else ""
+        _field(out, "Runtime", _RUNTIME.get(a.detects_runtime, a.detects_runtime) + since, 2)
+        if a.migrated:
+            _field(out, "Migrated", "; ".join(a.migrated), 2)
+    else:
+        _field(out, "Agent", "<unknown> (no catalogue entry matches these images)")
+    if not e.findings:
+        out.write("Docker dependency: none found\n")
+        return
+    out.write("Docker dependency:\n")
+    for f in e.findings:
+        out.write(f"  {f.rule_id} {f.rule_name} ({f.severity})\n")
+        _field(out, "Reason", f.reason, 4)
+        _field(out, "Container", f.container or "<none> (no container mounts it)", 4)
+        if f.volume:
+            host = f.host_path + (f" (subPath {f.sub_path})" if f.sub_path else "") if f.host_path else "<none>"
+            _field(out, "Volume", f"{f.volume}, hostPath {host}", 4)
+        if f.mount_path:
+            _field(out, "Mount path", f.mount_path + (" (read-only)" if f.read_only else ""), 4)
+        if f.evidence:
+            _field(out, "Evidence", f.evidence, 4)
+    out.write("Migration:\n")
+    if e.agent:
+        out.write(f"  {e.agent.summary}\n")
+        _steps(out, "containerd", e.agent.containerd_steps)
+        _steps(out, "CRI-O", e.agent.crio_steps)
+        out.write(f"  Docs: {e.agent.docs}\n")
+    else:
+        out.write("  Unknown workload: point its Docker client at the CRI instead (crictl, the CRI API), read\n"
+                  "  logs from /var/log/pods in the CRI format, and remove the Docker hostPath mounts above.\n"
+                  "  For builds, run Docker-in-Docker as a sidecar or use kaniko/buildah.\n")

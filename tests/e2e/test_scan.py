@@ -1,0 +1,151 @@
+"""`kubectl dockershim scan` end to end: the real kubectl runs the plugin from PATH against the
+test API server over HTTPS, exactly as a user does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from tests.e2e.cluster import EXPECTED_ROWS
+from tests.e2e.conftest import Plugin
+
+
+def table_rows(stdout: str) -> list[tuple[str, ...]]:
+    return [tuple(line.split()) for line in stdout.splitlines()[1:]]
+
+
+def test_scan_all_namespaces_reports_every_owner_shape(plugin: Plugin) -> None:
+    result = plugin.run("scan", "-A")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[0].split() == [
+        "NAMESPACE", "OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
+    assert table_rows(result.stdout) == EXPECTED_ROWS
+
+
+def test_only_get_requests_and_no_request_per_pod(plugin: Plugin, server) -> None:
+    assert plugin.run("scan", "-A").returncode == 0
+    assert {r.method for r in server.requests} == {"GET"}
+    paths = [r.path for r in server.requests]
+    assert paths.count("/api/v1/pods") == 1
+    # Owners: 3 ReplicaSets in ci -> one list; then single objects by name. Never per pod.
+    assert paths.count("/apis/apps/v1/namespaces/ci/replicasets") == 1
+    assert not any(p.startswith("/api/v1/namespaces/ci/pods/") for p in paths)
+    assert len(paths) <= 12, paths
+
+
+def test_namespace_comes_from_the_context_and_hides_the_namespace_column(plugin: Plugin) -> None:
+    result = plugin.run("scan")  # the kubeconfig's context namespace is "ci"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split()[0] == "OWNER"
+    assert [r[0] for r in table_rows(result.stdout)] == [r[1] for r in EXPECTED_ROWS if r[0] == "ci"]
+
+
+def test_nothing_found_in_a_namespace(plugin: Plugin) -> None:
+    result = plugin.run("scan", "-n", "apps")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "No resources found in apps namespace.\n")
+    assert plugin.run("scan", "-n", "apps", "--exit-code").returncode == 0
+    assert plugin.run("scan", "-n", "ci", "--exit-code").returncode == 3
+
+
+def test_json_document(plugin: Plugin) -> None:
+    result = plugin.run("scan", "-A", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["metadata"]["context"] == "test" and doc["metadata"]["namespace"] is None
+    assert doc["metadata"]["scanned"]["Pod"] == 17
+    by_owner = {(i["owner"]["kind"], i["owner"]["name"]): i for i in doc["items"]}
+    datadog = by_owner[("DaemonSet", "datadog")]
+    assert datadog["pods"] == ["datadog-0x7k", "datadog-1x7k"] and datadog["nodes"] == ["node-1", "node-2"]
+    assert datadog["owner"]["apiVersion"] == "apps/v1" and datadog["readOnly"] is True
+    runner = by_owner[("Deployment", "runner")]
+    assert [c["kind"] for c in runner["ownerChain"]] == ["Pod", "ReplicaSet", "Deployment"]
+    assert by_owner[("CronJob", "image-build")]["subPath"] == "docker.sock"
+    assert by_owner[("Rollout", "canary")]["owner"]["apiVersion"] == "argoproj.io/v1alpha1"
+
+
+def test_yaml_and_name(plugin: Plugin) -> None:
+    doc = yaml.safe_load(plugin.run("scan", "-A", "-o", "yaml").stdout)
+    assert len(doc["items"]) == len(EXPECTED_ROWS)
+    names = plugin.run("scan", "-n", "monitoring", "-o", "name").stdout.splitlines()
+    assert names == ["daemonset.apps/datadog", "daemonset.apps/node-exporter"]
+
+
+def test_selectors_are_sent_to_the_server(plugin: Plugin, server) -> None:
+    result = plugin.run("scan", "-A", "-l", "app=datadog", "--field-selector", "spec.nodeName=node-1")
+    assert result.returncode == 0, result.stderr
+    assert [r[1] for r in table_rows(result.stdout)] == ["DaemonSet/datadog"]
+    assert table_rows(result.stdout)[0][3] == "1"
+    (pods,) = [r for r in server.requests if r.path == "/api/v1/pods"]
+    assert pods.query["labelSelector"] == ["app=datadog"] and pods.query["fieldSelector"] == ["spec.nodeName=node-1"]
+
+
+def test_wide_output_names_pods_and_nodes(plugin: Plugin) -> None:
+    result = plugin.run("scan", "-n", "monitoring", "-o", "wide")
+    row = table_rows(result.stdout)[0]
+    # Datadog 7.50 finds containerd by itself: one severity lower than a plain /var/run mount
+    assert row[-3:] == ("low", "datadog-0x7k,datadog-1x7k", "node-1,node-2")
+
+
+def test_impersonation_headers_reach_the_server(plugin: Plugin, server) -> None:
+    result = plugin.run("scan", "-n", "ci", "--as", "bob", "--as-group", "devs", "--as-group", "ops")
+    assert result.returncode == 0, result.stderr
+    request = server.requests[0]
+    headers = [(k.lower(), v) for k, v in request.headers]
+    assert ("impersonate-user", "bob") in headers
+    assert [v for k, v in headers if k == "impersonate-group"] == ["devs", "ops"]
+
+
+def test_bad_token_is_unauthorized(plugin: Plugin) -> None:
+    result = plugin.run("scan", "--token", "wrong")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == "error: You must be logged in to the server (Unauthorized)\n"
+
+
+def test_unknown_context(plugin: Plugin) -> None:
+    result = plugin.run("scan", "--context", "nope")
+    assert result.returncode == 1 and 'context "nope" does not exist' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_connection_refused(plugin: Plugin) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = plugin.run("scan", "--server", f"https://127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr == (f"The connection to the server 127.0.0.1:{port} was refused - "
+                             "did you specify the right host or port?\n")
+
+
+def test_offline_scan_of_the_same_objects_reports_the_same_owners(plugin: Plugin, cluster_objects, tmp_path: Path
+                                                                  ) -> None:
+    dump = tmp_path / "dump.json"
+    dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": cluster_objects}))
+    offline = plugin.run("scan", "-f", str(dump), "-o", "json")
+    online = plugin.run("scan", "-A", "-o", "json")
+    assert offline.returncode == online.returncode == 0
+
+    def rows(doc: dict) -> list[tuple]:
+        return [(i["namespace"], i["owner"]["kind"], i["owner"]["name"], tuple(i["pods"]), i["rule"])
+                for i in doc["items"]]
+
+    offline_rows, online_rows = rows(json.loads(offline.stdout)), rows(json.loads(online.stdout))
+    # Offline, the orphaned ReplicaSet's deleted Deployment is reported as referenced: the dump
+    # cannot tell a deleted owner from one that was not dumped. Everything else is identical.
+    assert [r for r in offline_rows if r[2] != "deleted-app"] == [r for r in online_rows if r[2] != "orphan-66b"]
+    assert ("ci", "Deployment", "deleted-app", ("orphan-66b-zzzzz",), "DS001") in offline_rows
+
+
+def test_version_through_kubectl(plugin: Plugin) -> None:
+    result = plugin.run("version")
+    assert result.returncode == 0 and result.stdout.startswith("kubectl-dockershim v")
+
+
+def test_help_through_kubectl_names_kubectl_dockershim(plugin: Plugin) -> None:
+    result = plugin.run("scan", "--help")
+    assert result.returncode == 0 and "kubectl dockershim scan -A" in result.stdout
