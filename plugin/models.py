@@ -122,6 +122,8 @@ class ReportItem:
     finding: Finding
     origins: tuple[Origin, ...]
     agent: AgentRef | None = None
+    context: str | None = None  # set when several contexts were scanned
+    runtimes: tuple[str, ...] = ()  # containerRuntimeVersion of each of `nodes`, "" if unknown
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,4 @@ class Report:
     context: str | None = None
     namespace: str | None = None  # None when every namespace was scanned
     scanned: dict[str, int] = field(default_factory=dict)  # objects read, by kind
+    contexts: tuple[str, ...] = ()  # set when several contexts were scanned

@@ -122,6 +122,13 @@ class ObjectsLookup:
         return found if found is not None else Missing.UNKNOWN
 
 
+def _compact(obj: dict) -> dict:
+    """The part of an owner object that `resolve_chains` reads."""
+    reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
+    return {"metadata": {"uid": queries.UID.search(obj),
+                         "ownerReferences": [reference] if reference else []}}
+
+
 class ApiReader(Protocol):
     """What the cluster lookup needs from `plugin.api.ApiClient`."""
 
@@ -142,12 +149,29 @@ class ClusterLookup:
     def __init__(self, api: ApiReader) -> None:
         self._api = api
         self._cache: dict[tuple[str, str | None, str], dict | Missing] = {}
+        self._listed: set[tuple[str, str | None]] = set()  # (kind, namespace or None for all) read in full
         self.problems: list[str] = []
+
+    def remember(self, kind: str, obj: dict) -> None:
+        """Keep what the walk needs of an object listed elsewhere (the workload lists of a scan),
+        so no request is sent for it later. Only the uid and controller reference are kept:
+        a cluster's ReplicaSets would otherwise cost memory in proportion to the cluster."""
+        name = queries.NAME.search(obj)
+        if isinstance(name, str):
+            self._cache[(kind, queries.NAMESPACE.search(obj), name)] = _compact(obj)
+
+    def mark_listed(self, kind: str, namespace: str | None) -> None:
+        """Every object of `kind` in `namespace` (None: all namespaces) has been remembered, so a
+        name that is not there does not exist."""
+        self._listed.add((kind, namespace))
+
+    def _known_missing(self, kind: str, namespace: str | None) -> bool:
+        return (kind, None) in self._listed or (kind, namespace) in self._listed
 
     def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
         groups: dict[tuple[str, str | None], set[str]] = {}
         for kind, namespace, name in wanted:
-            if (kind, namespace, name) not in self._cache:
+            if (kind, namespace, name) not in self._cache and not self._known_missing(kind, namespace):
                 groups.setdefault((kind, namespace), set()).add(name)
         for (kind, namespace), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
             resource = resource_for_kind(kind)
@@ -158,7 +182,7 @@ class ClusterLookup:
                     for obj in page:
                         name = queries.NAME.search(obj)
                         if isinstance(name, str):
-                            self._cache[(kind, namespace, name)] = obj
+                            self._cache[(kind, namespace, name)] = _compact(obj)
             except ApiError as err:
                 self._forbidden_or_raise(err, resource, namespace, names)
                 continue
@@ -167,13 +191,15 @@ class ClusterLookup:
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict | Missing:
         key = (kind, namespace, name)
+        if key not in self._cache and self._known_missing(kind, namespace):
+            return Missing.NOT_FOUND
         if key not in self._cache:
             resource = resource_for_kind(kind)
             if resource is None:
                 return Missing.UNKNOWN
             try:
                 found = self._api.get(resource, namespace, name)
-                self._cache[key] = found if found is not None else Missing.NOT_FOUND
+                self._cache[key] = _compact(found) if found is not None else Missing.NOT_FOUND
             except ApiError as err:
                 self._forbidden_or_raise(err, resource, namespace, {name})
         return self._cache[key]
@@ -184,7 +210,7 @@ class ClusterLookup:
         for name in names:
             self._cache[(resource.kind, namespace, name)] = Missing.UNKNOWN
         where = f' in the namespace "{namespace}"' if namespace else ""
-        problem = (f"cannot read {resource.plural}{'.' + resource.group if resource.group else ''}{where} "
+        problem = (f"cannot read {resource.qualified_plural}{where} "
                    f"(Forbidden): owners are shown as far as they could be resolved")
         if problem not in self.problems:
             self.problems.append(problem)

@@ -6,13 +6,22 @@ end in the same `Report`, so the printers never know where the objects came from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from plugin import queries
+from plugin.errors import ApiError
 from plugin.explain import Explanation, explain_object, guidance, label_selector, not_found, parse_target, pods_owned_by
-from plugin.models import AgentRef, ObjectRef, Report
+from plugin.models import AgentRef, ObjectRef, Report, SourceObject
 from plugin.owners import ClusterLookup, ObjectsLookup, resolve_chains
 from plugin.report import build_report
 from plugin.rules import RULES, Rule, RuleSettings
-from plugin.scan import Identify, scan_objects
+from plugin.scan import Identify, ScanResult, scan_objects
 from plugin.sources.files import FileProblem, read_manifests
+
+if TYPE_CHECKING:
+    from plugin.api import ApiClient
+    from plugin.kubeconfig import ConnectionFlags
 
 
 def identify_agent(spec: dict, metadata: dict) -> AgentRef | None:
@@ -21,25 +30,98 @@ def identify_agent(spec: dict, metadata: dict) -> AgentRef | None:
     return agent.ref() if agent else None
 
 
-def scan_cluster(flags, settings: RuleSettings, *, all_namespaces: bool,
+def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespaces: bool,
                  label_selector: str | None = None, field_selector: str | None = None,
-                 rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent) -> Report:
-    """Scan the pods of the cluster (`mounts` passes its listing rule and no identification)."""
+                 rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+                 pods_only: bool = False, node_runtimes: bool = False) -> Report:
+    """Scan one cluster: the workloads' pod templates (idle CronJobs, Deployments at 0 replicas
+    and DaemonSets without pods depend on Docker too), then the pods, which show what really
+    runs. The workload lists also feed the owner walk, so it sends no request of its own.
+
+    `-n a,b` scans several namespaces: one that is forbidden is skipped with a warning.
+    `mounts` passes its listing rule and no identification."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
-    from plugin.resources import PODS
-    from plugin.sources.cluster import cluster_objects
 
     connection = load_connection(flags)
     api = ApiClient(connection)
-    namespace = None if all_namespaces else connection.namespace
-    pods = cluster_objects(api, PODS, namespace, context=connection.context,
-                           label_selector=label_selector, field_selector=field_selector)
-    result = scan_objects(pods, settings, default_namespace=namespace, identify=identify, rules=rules)
+    scopes: list[str | None] = [None] if all_namespaces else list(dict.fromkeys(
+        n.strip() for n in connection.namespace.split(",") if n.strip()))
     lookup = ClusterLookup(api)
+    problems: list[str] = []
+    result = ScanResult()
+    # A field selector (spec.nodeName, status.phase) only means something for pods.
+    with_templates = not pods_only and not field_selector
+    for scope in scopes:
+        objects = _cluster_objects(api, scope, connection.context, lookup, problems, label_selector,
+                                   field_selector, with_templates)
+        try:
+            scan_objects(objects, settings, default_namespace=scope, identify=identify, rules=rules, into=result)
+        except ApiError as err:
+            if err.status != 403:
+                raise
+            if scope is None:
+                raise ApiError(err.message + "\nhint: you may be allowed to read only some namespaces: "
+                               "scan them with -n NAMESPACE[,NAMESPACE...]", err.status, err.reason) from None
+            if len(scopes) == 1:
+                raise
+            problems.append(f'cannot list pods in the namespace "{scope}" (Forbidden): not scanned')
+    runtimes = _node_runtimes(api, problems) if node_runtimes and result.scanned else {}
     chains = resolve_chains([(s.ref, s.owner_references) for s in result.scanned], lookup)
-    return build_report(result.scanned, chains, warnings=lookup.problems, complete=not lookup.problems,
-                        context=connection.context, namespace=namespace, counts=result.counts)
+    warnings = problems + lookup.problems
+    return build_report(result.scanned, chains, warnings=warnings,
+                        complete=not [w for w in warnings if not w.startswith("cannot list nodes")],
+                        context=connection.context, namespace=scopes[0] if len(scopes) == 1 else None,
+                        counts=result.counts, node_runtimes=runtimes)
+
+
+def _cluster_objects(api: ApiClient, scope: str | None, context: str | None, lookup: ClusterLookup,
+                     problems: list[str], label_selector: str | None, field_selector: str | None,
+                     with_templates: bool) -> Iterator[SourceObject]:
+    """The workloads of every listed kind, then the pods, of one namespace scope."""
+    from plugin.resources import PODS, WORKLOAD_RESOURCES
+    from plugin.sources.cluster import cluster_objects
+
+    if with_templates:
+        for resource in WORKLOAD_RESOURCES:
+            try:
+                for source in cluster_objects(api, resource, scope, context=context, label_selector=label_selector):
+                    lookup.remember(source.kind, source.obj)
+                    yield source
+            except ApiError as err:
+                if err.status != 403:
+                    raise
+                problems.append(f"cannot list {resource.qualified_plural}{_where(scope)} (Forbidden): "
+                                "its idle workloads are not scanned")
+                continue
+            if not label_selector:  # a filtered list does not tell that an owner is gone
+                lookup.mark_listed(resource.kind, scope)
+    yield from cluster_objects(api, PODS, scope, context=context, label_selector=label_selector,
+                               field_selector=field_selector)
+
+
+def _where(scope: str | None) -> str:
+    return f' in the namespace "{scope}"' if scope else ""
+
+
+def _node_runtimes(api: ApiClient, problems: list[str]) -> dict[str, str]:
+    """Each node's container runtime, for `-o wide`: which findings block which node's migration.
+    Optional: without the permission the column stays empty and the result is still complete."""
+    from plugin.nodes import container_runtime_version
+    from plugin.resources import NODES
+
+    runtimes: dict[str, str] = {}
+    try:
+        for page in api.list_pages(NODES):
+            for node in page:
+                name = queries.NAME.search(node)
+                if isinstance(name, str):
+                    runtimes[name] = container_runtime_version(node)
+    except ApiError as err:
+        if err.status != 403:
+            raise
+        problems.append("cannot list nodes (Forbidden): node runtimes are not shown")
+    return runtimes
 
 
 def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
@@ -59,7 +141,7 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     return report, read.problems
 
 
-def explain_cluster(flags, settings: RuleSettings, target: list[str]) -> Explanation:
+def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target: list[str]) -> Explanation:
     """Explain one pod or workload of the cluster: one GET for it, plus its owners and (for a
     workload) one list of the pods its selector matches."""
     from plugin.api import ApiClient

@@ -4,13 +4,16 @@ finding), the pods of a workload aggregated, sorted for stable output."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from plugin.models import SEVERITIES, Finding, ObjectRef, Origin, Report, ReportItem, ScannedObject
 
 
 def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[ObjectRef, ...]], *,
                  warnings: Sequence[str] = (), complete: bool = True, context: str | None = None,
-                 namespace: str | None = None, counts: dict[str, int] | None = None) -> Report:
+                 namespace: str | None = None, counts: dict[str, int] | None = None,
+                 node_runtimes: dict[str, str] | None = None) -> Report:
+    runtimes = node_runtimes or {}
     groups: dict[tuple, dict] = {}
     for obj, chain in zip(scanned, chains, strict=True):
         owner = chain[-1]
@@ -36,12 +39,27 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
             namespace=key[0], owner=g["owner"], owner_chain=g["chain"],
             pods=tuple(sorted(g["pods"])), nodes=tuple(sorted(g["nodes"])), finding=g["finding"],
             origins=tuple(sorted(g["origins"], key=_origin_order)), agent=g["agent"],
+            runtimes=tuple(runtimes.get(n, "") for n in sorted(g["nodes"])),
         )
         for key, g in groups.items()
     ]
     items.sort(key=_item_order)
     return Report(items=tuple(items), warnings=tuple(warnings), complete=complete, context=context,
                   namespace=namespace, scanned=dict(counts or {}))
+
+
+def merge_reports(reports: Sequence[Report]) -> Report:
+    """One report for several contexts: each item keeps its context, and the result is complete
+    only if every context's was."""
+    items = [replace(item, context=report.context) for report in reports for item in report.items]
+    items.sort(key=lambda i: (i.context or "", *_item_order(i)))
+    counts: dict[str, int] = {}
+    for report in reports:
+        for kind, n in report.scanned.items():
+            counts[kind] = counts.get(kind, 0) + n
+    return Report(items=tuple(items), warnings=tuple(w for r in reports for w in r.warnings),
+                  complete=all(r.complete for r in reports), namespace=reports[0].namespace if reports else None,
+                  scanned=counts, contexts=tuple(r.context or "" for r in reports))
 
 
 def _origin_order(origin: Origin) -> tuple:

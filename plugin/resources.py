@@ -33,6 +33,11 @@ class Resource:
         return base
 
     @property
+    def qualified_plural(self) -> str:
+        """How the apiserver names the resource in messages: `pods`, `daemonsets.apps`."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
     def qualified_name(self) -> str:
         """kubectl's `-o name` prefix: `pod`, `daemonset.apps`, `cronjob.batch`."""
         return f"{self.kind.lower()}.{self.group}" if self.group else self.kind.lower()

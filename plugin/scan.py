@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from plugin import queries
 from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
+from plugin.owners import WALKABLE_KINDS, controller_reference
 from plugin.podspec import PodSpecView, pod_spec_of
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
 
@@ -36,18 +37,31 @@ def mark_migrated(findings: list[Finding], agent: AgentRef | None) -> list[Findi
     return [replace(f, severity=lower_severity(f.severity), reason=f.reason + note) for f in findings]
 
 
+def covered_by_owner(kind: str, obj: dict) -> bool:
+    """A ReplicaSet of a Deployment, a Job of a CronJob: the owner's own template is scanned
+    instead. Old revisions (kept for rollback, without pods) would otherwise report what the owner
+    no longer runs; their running pods are scanned as pods."""
+    if kind == "Pod":
+        return False
+    reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
+    return reference is not None and reference.get("controller") is True and reference["kind"] in WALKABLE_KINDS
+
+
 def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
                  default_namespace: str | None = None, identify: Identify | None = None,
-                 rules: tuple[Rule, ...] = RULES) -> ScanResult:
+                 rules: tuple[Rule, ...] = RULES, into: ScanResult | None = None) -> ScanResult:
     """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
     objects that have none (manifests usually omit it; `kubectl apply` would use the current one).
-    Only objects with findings are identified, so the catalogue costs nothing on clean pods."""
-    result = ScanResult()
+    Only objects with findings are identified, so the catalogue costs nothing on clean pods.
+    Results accumulate in `into` when given, so a source that fails midway loses nothing read."""
+    result = into if into is not None else ScanResult()
     for source in objects:
         found = pod_spec_of(source.kind, source.obj)
         if found is None:
             continue
         result.counts[source.kind] += 1
+        if covered_by_owner(source.kind, source.obj):
+            continue
         spec, template_metadata = found
         findings = run_rules(PodSpecView(spec, template_metadata), settings, rules)
         if not findings:

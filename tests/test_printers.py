@@ -22,9 +22,11 @@ DATADOG = AgentRef("datadog-agent", "Datadog Agent", "image gcr.io/datadoghq/age
 
 
 def item(namespace: str, kind: str, name: str, finding: Finding, pods=(), nodes=(), api_version="apps/v1",
-         origins=CTX, agent: AgentRef | None = None) -> ReportItem:
+         origins=CTX, agent: AgentRef | None = None, runtimes=None) -> ReportItem:
     owner = ObjectRef(kind, name, namespace, api_version)
-    return ReportItem(namespace, owner, (owner,), tuple(pods), tuple(nodes), finding, tuple(origins), agent)
+    runtimes = tuple(runtimes) if runtimes is not None else tuple("" for _ in nodes)
+    return ReportItem(namespace, owner, (owner,), tuple(pods), tuple(nodes), finding, tuple(origins), agent,
+                      runtimes=runtimes)
 
 
 REPORT = Report(items=(
@@ -66,11 +68,15 @@ def test_namespace_column_only_when_asked_and_no_headers() -> None:
 
 
 def test_wide_adds_severity_pods_nodes_and_sources() -> None:
-    report = Report(items=(item("m", "DaemonSet", "dd", SOCKET, pods=("a", "b"), nodes=("n1",),
-                                origins=(Origin(file="x.yaml", line=3), Origin(file="y.yaml", line=9))),))
+    report = Report(items=(
+        item("m", "DaemonSet", "dd", SOCKET, pods=("a", "b"), nodes=("n1", "n2"), runtimes=("docker://20.10.24", ""),
+             origins=(Origin(file="x.yaml", line=3), Origin(file="y.yaml", line=9))),
+        item("m", "Deployment", "idle", SOCKET),
+    ))
     lines = render("wide", report, show_sources=True).splitlines()
-    assert lines[0].split()[-4:] == ["SEVERITY", "POD-NAMES", "NODES", "SOURCE"]
-    assert lines[1].split()[-4:] == ["high", "a,b", "n1", "x.yaml:3,y.yaml:9"]
+    assert lines[0].split()[-5:] == ["SEVERITY", "POD-NAMES", "NODES", "RUNTIMES", "SOURCE"]
+    assert lines[1].split()[-5:] == ["high", "a,b", "n1,n2", "docker://20.10.24,<unknown>", "x.yaml:3,y.yaml:9"]
+    assert lines[2].split()[-5:] == ["high", "<none>", "<none>", "<none>", "ctx"]
 
 
 def test_empty_report_prints_nothing_in_table_formats() -> None:
@@ -103,4 +109,4 @@ def test_name_prints_each_owner_once_per_namespace() -> None:
 
 
 def test_allowed_formats() -> None:
-    assert allowed_formats() == ["json", "name", "wide", "yaml"]
+    assert allowed_formats() == ["json", "markdown", "name", "sarif", "wide", "yaml", "jmespath=EXPR"]

@@ -3,7 +3,8 @@
 Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [...],
 "warnings": [...]}`; each item has `namespace`, `owner` (`kind`, `name`, `apiVersion`),
 `ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown),
-`pods`, `nodes`, `container`, `volume`, `hostPath`, `hostPathType`, `subPath`, `mountPath`,
+`context` (with several contexts), `pods`, `nodes`, `nodeRuntimes`, `container`, `volume`,
+`hostPath`, `hostPathType`, `subPath`, `mountPath`,
 `readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`.
 """
 
@@ -40,6 +41,7 @@ def _origin(origin: Origin) -> dict[str, Any]:
 def item_document(item: ReportItem) -> dict[str, Any]:
     f = item.finding
     return {
+        "context": item.context,
         "namespace": item.namespace,
         "owner": _ref(item.owner),
         "ownerChain": [_ref(r) for r in item.owner_chain],
@@ -49,6 +51,7 @@ def item_document(item: ReportItem) -> dict[str, Any]:
         },
         "pods": list(item.pods),
         "nodes": list(item.nodes),
+        "nodeRuntimes": {n: r for n, r in zip(item.nodes, item.runtimes, strict=False) if r},
         "container": f.container,
         "volume": f.volume,
         "hostPath": f.host_path,
@@ -71,6 +74,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "kind": KIND,
         "metadata": {
             "context": report.context,
+            "contexts": list(report.contexts) or None,
             "namespace": report.namespace,
             "complete": report.complete,
             "scanned": dict(sorted(report.scanned.items())),

@@ -24,11 +24,9 @@ def owner_cell(item: ReportItem) -> str:
 
 
 def _cell(value: object) -> str:
-    if value is None or value == "" or value == ():
-        return NONE
     if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    return str(value)
+        return ",".join(str(v) for v in value) or NONE
+    return NONE if value is None or value == "" else str(value)
 
 
 def shown_host_path(f: Finding) -> str | None:
@@ -41,9 +39,11 @@ def shown_host_path(f: Finding) -> str | None:
 def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], list[list[str]]]:
     headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
     if wide:
-        headers += ["SEVERITY", "POD-NAMES", "NODES"] + (["SOURCE"] if options.show_sources else [])
+        headers += ["SEVERITY", "POD-NAMES", "NODES", "RUNTIMES"] + (["SOURCE"] if options.show_sources else [])
     if options.show_namespace:
         headers.insert(0, "NAMESPACE")
+    if report.contexts:
+        headers.insert(0, "CONTEXT")
     table = []
     for item in report.items:
         f = item.finding
@@ -52,11 +52,13 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
         row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, host_path, f.mount_path,
                              f.rule_name]
         if wide:
-            row += [f.severity, item.pods, item.nodes]
+            row += [f.severity, item.pods, item.nodes, [r or UNKNOWN for r in item.runtimes]]
             if options.show_sources:
                 row.append([o.describe() for o in item.origins])
         if options.show_namespace:
             row.insert(0, item.namespace)
+        if report.contexts:
+            row.insert(0, item.context)
         table.append([_cell(v) for v in row])
     return headers, table
 
@@ -66,6 +68,8 @@ def mount_rows(report: Report, options: PrintOptions) -> tuple[list[str], list[l
     headers = ["OWNER", "PODS", "CONTAINER", "VOLUME", "HOST-PATH", "TYPE", "MOUNT-PATH", "READ-ONLY"]
     if options.show_namespace:
         headers.insert(0, "NAMESPACE")
+    if report.contexts:
+        headers.insert(0, "CONTEXT")
     table = []
     for item in report.items:
         f = item.finding
@@ -73,6 +77,8 @@ def mount_rows(report: Report, options: PrintOptions) -> tuple[list[str], list[l
                              f.host_path_type, f.mount_path, str(f.read_only).lower() if f.container else None]
         if options.show_namespace:
             row.insert(0, item.namespace)
+        if report.contexts:
+            row.insert(0, item.context)
         table.append([_cell(v) for v in row])
     return headers, table
 

@@ -36,9 +36,14 @@ def _namespace(name: str) -> dict:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
 
-def _node(name: str, runtime: str = "containerd://1.7.11") -> dict:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
-            "status": {"nodeInfo": {"containerRuntimeVersion": runtime, "kubeletVersion": "v1.29.0",
+def _node(name: str, runtime: str = "containerd://1.7.11", kubelet: str = "v1.29.0",
+          cri_socket: str | None = None) -> dict:
+    metadata: dict = {"name": name, "labels": {"kubernetes.io/hostname": name}}
+    if cri_socket:
+        metadata["annotations"] = {"kubeadm.alpha.kubernetes.io/cri-socket": cri_socket}
+    return {"apiVersion": "v1", "kind": "Node", "metadata": metadata,
+            "status": {"conditions": [{"type": "Ready", "status": "True"}],
+                       "nodeInfo": {"containerRuntimeVersion": runtime, "kubeletVersion": kubelet,
                                     "architecture": "amd64", "bootID": "", "kernelVersion": "6.1.0",
                                     "kubeProxyVersion": "", "machineID": "", "operatingSystem": "linux",
                                     "osImage": "Debian GNU/Linux 12", "systemUUID": ""}}}
@@ -46,8 +51,11 @@ def _node(name: str, runtime: str = "containerd://1.7.11") -> dict:
 
 def objects() -> list[dict]:
     """The test cluster. Namespaces: monitoring (agents), ci (builders), apps (ordinary), kube-system."""
-    objs: list[dict] = [_namespace(n) for n in ("monitoring", "ci", "apps", "kube-system", "default")]
-    objs += [_node("node-1"), _node("node-2")]
+    objs: list[dict] = [_namespace(n) for n in ("monitoring", "ci", "apps", "idle", "kube-system", "default")]
+    objs += [_node("node-1"), _node("node-2", "docker://20.10.24", "v1.23.17"),
+             _node("node-3", "docker://24.0.7", "v1.27.3", "unix:///var/run/cri-dockerd.sock"),
+             _node("node-4", "cri-o://1.28.1", "v1.28.2"),
+             _node("node-5", "docker://19.3.15", "v1.21.14-eks-1", "/var/run/dockershim.sock")]
 
     # monitoring: a DaemonSet with a pod per node mounting /var/run; node-exporter mounting /
     objs.append(workload("DaemonSet", "datadog", RUN_DIR, "monitoring"))
@@ -88,6 +96,24 @@ def objects() -> list[dict]:
     mirror["metadata"]["annotations"] = {"kubernetes.io/config.mirror": "4c0f3a2f"}
     objs.append(mirror)
 
+    # idle: Docker dependencies with nothing running right now
+    objs.append(workload("CronJob", "nightly-build", SOCKET, "idle"))  # between two runs: no Job
+    scaled = workload("Deployment", "scaled-down", SOCKET, "idle")
+    scaled["spec"]["replicas"] = 0
+    objs.append(scaled)
+    old_rs = workload("ReplicaSet", "scaled-down-6c8", SOCKET, "idle", [owner_ref("Deployment", "scaled-down")])
+    old_rs["spec"]["replicas"] = 0
+    objs.append(old_rs)
+    unscheduled = workload("DaemonSet", "gpu-agent", SOCKET, "idle")
+    unscheduled["spec"]["template"]["spec"]["nodeSelector"] = {"gpu": "true"}  # matches no node today
+    objs.append(unscheduled)
+    # A rollout in progress: the template no longer mounts Docker, one old pod still does.
+    objs.append(workload("Deployment", "rolling", CLEAN, "idle"))
+    objs.append(workload("ReplicaSet", "rolling-new", CLEAN, "idle", [owner_ref("Deployment", "rolling")]))
+    objs.append(workload("ReplicaSet", "rolling-old", SOCKET, "idle", [owner_ref("Deployment", "rolling")]))
+    objs.append(pod("rolling-old-x1", SOCKET, "idle", [owner_ref("ReplicaSet", "rolling-old")], "node-2"))
+    objs.append(pod("rolling-new-y1", CLEAN, "idle", [owner_ref("ReplicaSet", "rolling-new")], "node-1"))
+
     # apps and default: nothing Docker-related
     objs.append(workload("Deployment", "web", PLAIN, "apps"))
     objs.append(workload("ReplicaSet", "web-77f", PLAIN, "apps", [owner_ref("Deployment", "web")]))
@@ -108,6 +134,10 @@ EXPECTED_ROWS = [
     ("ci", "Rollout/canary", "<unknown>", "1", "agent", "/var/run/docker.sock", "/var/run/docker.sock", "docker-socket"),
     ("ci", "StatefulSet/registry-cache", "<unknown>", "1", "agent", "/var/run/docker.sock", "/var/run/docker.sock",
      "docker-socket"),
+    ("idle", "CronJob/nightly-build", "<unknown>", "0", "agent", "/var/run/docker.sock", "/var/run/docker.sock", "docker-socket"),
+    ("idle", "DaemonSet/gpu-agent", "<unknown>", "0", "agent", "/var/run/docker.sock", "/var/run/docker.sock", "docker-socket"),
+    ("idle", "Deployment/rolling", "<unknown>", "1", "agent", "/var/run/docker.sock", "/var/run/docker.sock", "docker-socket"),
+    ("idle", "Deployment/scaled-down", "<unknown>", "0", "agent", "/var/run/docker.sock", "/var/run/docker.sock", "docker-socket"),
     ("kube-system", "Node/node-1", "<unknown>", "1", "agent", "/var/run/docker.sock", "/var/run/docker.sock", "docker-socket"),
     ("monitoring", "DaemonSet/datadog", "datadog-agent", "2", "agent", "/var/run", "/host/var/run", "docker-socket-directory"),
     ("monitoring", "DaemonSet/node-exporter", "node-exporter", "1", "node-exporter", "/", "/host/root",

@@ -17,7 +17,10 @@ def test_mounts_lists_every_host_path_with_type_and_read_only(plugin: Plugin) ->
     assert ["Pod/log-shipper-1", "1", "shipper", "logs", "/var/log/pods", "<none>", "/var/log/pods", "false"] in lines
     assert ["DaemonSet/datadog", "2", "agent", "runtimesocketdir", "/var/run", "<none>", "/host/var/run",
             "true"] in lines
-    assert len(lines) == 5
+    # the Deployment's template too, with no pod of its own (the pod above has no owner)
+    assert ["Deployment/log-shipper", "0", "shipper", "logs", "/var/log/pods", "<none>", "/var/log/pods",
+            "false"] in lines
+    assert len(lines) == 7
 
 
 def test_mounts_offline_keeps_the_host_path_type(plugin: Plugin, tmp_path: Path) -> None:

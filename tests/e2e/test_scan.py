@@ -25,15 +25,26 @@ def test_scan_all_namespaces_reports_every_owner_shape(plugin: Plugin) -> None:
     assert table_rows(result.stdout) == EXPECTED_ROWS
 
 
-def test_only_get_requests_and_no_request_per_pod(plugin: Plugin, server) -> None:
+def test_only_get_requests_one_list_per_kind_and_no_owner_lookups(plugin: Plugin, server) -> None:
     assert plugin.run("scan", "-A").returncode == 0
     assert {r.method for r in server.requests} == {"GET"}
+    # The workload lists are the owner index too: one list per kind, then the pods, nothing per pod.
+    assert sorted(r.path for r in server.requests) == [
+        "/api/v1/pods", "/api/v1/replicationcontrollers", "/apis/apps/v1/daemonsets", "/apis/apps/v1/deployments",
+        "/apis/apps/v1/replicasets", "/apis/apps/v1/statefulsets", "/apis/batch/v1/cronjobs", "/apis/batch/v1/jobs"]
+
+
+def test_pods_only_walks_owners_with_batched_lookups(plugin: Plugin, server) -> None:
+    result = plugin.run("scan", "-A", "--pods-only")
+    assert result.returncode == 0, result.stderr
+    owners = [r[1] for r in table_rows(result.stdout)]
+    assert "CronJob/nightly-build" not in owners and "Deployment/rolling" in owners
     paths = [r.path for r in server.requests]
     assert paths.count("/api/v1/pods") == 1
-    # Owners: 3 ReplicaSets in ci -> one list; then single objects by name. Never per pod.
+    # 4 ReplicaSets in ci and idle -> one list each; single owners by name. Never per pod.
     assert paths.count("/apis/apps/v1/namespaces/ci/replicasets") == 1
     assert not any(p.startswith("/api/v1/namespaces/ci/pods/") for p in paths)
-    assert len(paths) <= 12, paths
+    assert len(paths) <= 14, paths
 
 
 def test_namespace_comes_from_the_context_and_hides_the_namespace_column(plugin: Plugin) -> None:
@@ -55,7 +66,7 @@ def test_json_document(plugin: Plugin) -> None:
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["metadata"]["context"] == "test" and doc["metadata"]["namespace"] is None
-    assert doc["metadata"]["scanned"]["Pod"] == 17
+    assert doc["metadata"]["scanned"]["Pod"] == 19 and doc["metadata"]["scanned"]["CronJob"] == 2
     by_owner = {(i["owner"]["kind"], i["owner"]["name"]): i for i in doc["items"]}
     datadog = by_owner[("DaemonSet", "datadog")]
     assert datadog["pods"] == ["datadog-0x7k", "datadog-1x7k"] and datadog["nodes"] == ["node-1", "node-2"]
@@ -85,8 +96,9 @@ def test_selectors_are_sent_to_the_server(plugin: Plugin, server) -> None:
 def test_wide_output_names_pods_and_nodes(plugin: Plugin) -> None:
     result = plugin.run("scan", "-n", "monitoring", "-o", "wide")
     row = table_rows(result.stdout)[0]
-    # Datadog 7.50 finds containerd by itself: one severity lower than a plain /var/run mount
-    assert row[-3:] == ("low", "datadog-0x7k,datadog-1x7k", "node-1,node-2")
+    # Datadog 7.50 finds containerd by itself: one severity lower than a plain /var/run mount.
+    # Each node's runtime shows which findings block which node's migration.
+    assert row[-4:] == ("low", "datadog-0x7k,datadog-1x7k", "node-1,node-2", "containerd://1.7.11,docker://20.10.24")
 
 
 def test_impersonation_headers_reach_the_server(plugin: Plugin, server) -> None:
