@@ -24,8 +24,17 @@ from plugin.errors import (
 
 if TYPE_CHECKING:
     from plugin.kubeconfig import ConnectionFlags
+    from plugin.models import Report
     from plugin.rules import RuleSettings
-from plugin.flags import CONNECTION_FLAGS, OUTPUT_FLAGS, SELECTION_FLAGS, Flag, parse, render_flags
+from plugin.flags import (
+    CONNECTION_FLAGS,
+    MULTI_CONTEXT_FLAGS,
+    OUTPUT_FLAGS,
+    SELECTION_FLAGS,
+    Flag,
+    parse,
+    render_flags,
+)
 
 
 def command_name() -> str:
@@ -34,13 +43,23 @@ def command_name() -> str:
 
 
 SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (
+    Flag("--pods-only", "Scan running pods only, not the pod templates of workloads (idle CronJobs, "
+         "Deployments at 0 replicas, DaemonSets without pods).", kind="bool"),
+    Flag("--summary", "Print counts only: per rule, per agent and per namespace.", kind="bool"),
     Flag("--exit-code", f"Exit with code {EXIT_FINDINGS} when a Docker dependency is found (for CI).",
          kind="bool"),
     Flag("--host-path", "Also treat PATH as a Docker socket location (e.g. /var/vcap/sys/run/docker/"
          "docker.sock); repeatable.", kind="list", metavar="PATH"),
-) + CONNECTION_FLAGS
+) + MULTI_CONTEXT_FLAGS
 
-MOUNTS_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + CONNECTION_FLAGS
+MOUNTS_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + MULTI_CONTEXT_FLAGS
+
+NODES_FLAGS: tuple[Flag, ...] = (
+    Flag("--selector", "Label selector for the nodes.", short="-l", metavar="SELECTOR"),
+    Flag("--output", "Output format: wide, json, yaml or name (default: the table).", short="-o",
+         metavar="FORMAT", default=""),
+    Flag("--no-headers", "Print the table without its header line.", kind="bool"),
+) + CONNECTION_FLAGS
 
 EXPLAIN_FLAGS: tuple[Flag, ...] = (
     Flag("--filename", "Explain an object of these manifests or dumps instead of the cluster; repeatable.",
@@ -72,6 +91,7 @@ Commands:
   scan        List the workloads that depend on the Docker daemon
   explain     Why one pod or workload depends on Docker, which agent it is, how to migrate it
   mounts      List every hostPath volume of every workload, Docker's or not
+  nodes       Which container runtime each node runs, and whether it still uses dockershim
   version     Print the plugin's version
 
 Usage:
@@ -123,6 +143,22 @@ Usage:
   {cmd} mounts [flags]
 """
 
+NODES_HELP = """One row per node: its container runtime (status.nodeInfo.containerRuntimeVersion), the
+kubelet version, and whether it still uses dockershim. Docker on kubelet 1.23 or older is dockershim,
+which the removal breaks; from 1.24 Docker is only reachable through cri-dockerd, which is not
+affected. kubeadm's kubeadm.alpha.kubernetes.io/cri-socket annotation is used as extra evidence.
+
+Examples:
+  {cmd} nodes
+  {cmd} nodes -l node-role.kubernetes.io/worker -o wide
+
+Flags:
+{flags}
+
+Usage:
+  {cmd} nodes [flags]
+"""
+
 EXPLAIN_HELP = """Explain why a pod or workload depends on the Docker daemon: its owner chain, every finding
 with its evidence, the agent it is (from the built-in catalogue of telemetry, logging and security
 agents) and the steps to migrate that agent to containerd or CRI-O.
@@ -155,11 +191,13 @@ Usage:
 """
 
 
-def _connection_flags(args) -> ConnectionFlags:
+def _connection_flags(args, context: str | None = None) -> ConnectionFlags:
     from plugin.kubeconfig import ConnectionFlags
 
+    if context is None and isinstance(args.context, str):
+        context = args.context
     return ConnectionFlags(
-        kubeconfig=args.kubeconfig, context=args.context, cluster=args.cluster, user=args.user,
+        kubeconfig=args.kubeconfig, context=context, cluster=args.cluster, user=args.user,
         namespace=args.namespace, server=args.server, token=args.token, as_user=getattr(args, "as"),
         as_groups=tuple(args.as_group), as_uid=args.as_uid,
         certificate_authority=args.certificate_authority, client_certificate=args.client_certificate,
@@ -195,9 +233,10 @@ def cmd_mounts(argv: list[str], out: TextIO, err: TextIO) -> int:
 
 def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     """`scan` and `mounts`: the same pipeline; `mounts` swaps the rules for its listing rule."""
-    from plugin.printers import PRINTERS, TABLE_FORMATS, PrintOptions, allowed_formats
+    from plugin.printers import TABLE_FORMATS, PrintOptions, printer_for
 
-    output = _check_output(args.output, allowed_formats())
+    printer = printer_for(args.output)
+    output = args.output
     settings = _rule_settings(args)
     choice: dict = {}
     if listing:
@@ -213,27 +252,115 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
         options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
         nothing = "No resources found"
     else:
-        from plugin.pipeline import scan_cluster
-
-        report = scan_cluster(_connection_flags(args), settings, all_namespaces=args.all_namespaces,
-                              label_selector=args.selector, field_selector=args.field_selector, **choice)
-        options = PrintOptions(no_headers=args.no_headers, show_namespace=args.all_namespaces)
-        nothing = ("No resources found" if report.namespace is None
+        report = _scan_contexts(args, settings, choice, node_runtimes=output in ("wide", "json", "yaml"))
+        several_namespaces = args.all_namespaces or "," in (args.namespace or "") or bool(report.contexts)
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=several_namespaces)
+        nothing = ("No resources found" if report.namespace is None or report.contexts
                    else f"No resources found in {report.namespace} namespace.")
     for warning in report.warnings:
         err.write(f"Warning: {warning}\n")
-    if listing and output in ("", "wide"):
+    if getattr(args, "summary", False):
+        _print_summary(report, output, args.no_headers, out)
+    elif listing and output in ("", "wide"):
         from plugin.printers.table import print_mounts
 
         print_mounts(report, out, options)
     else:
-        PRINTERS[output](report, out, options)
+        printer(report, out, options)
     if not report.items and output in TABLE_FORMATS:
         err.write(nothing + "\n")
     if not report.complete:
         return EXIT_INCOMPLETE
     if args.exit_code and report.items:
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _scan_contexts(args, settings: RuleSettings, choice: dict, node_runtimes: bool) -> Report:
+    """One cluster, or several at once (--context repeated, --all-contexts): each context is
+    scanned in its own thread; one that fails becomes a warning and an incomplete result, and
+    the others are still reported, sorted by context so the output does not depend on timing."""
+    from plugin.pipeline import scan_cluster
+
+    def scan(context: str | None) -> Report:
+        return scan_cluster(_connection_flags(args, context), settings, all_namespaces=args.all_namespaces,
+                            label_selector=args.selector, field_selector=args.field_selector,
+                            pods_only=getattr(args, "pods_only", False), node_runtimes=node_runtimes, **choice)
+
+    contexts: list[str] = list(dict.fromkeys(args.context))
+    if args.all_contexts:
+        from plugin.kubeconfig import context_names
+
+        contexts = context_names(_connection_flags(args))
+        if not contexts:
+            raise UsageError("--all-contexts: the kubeconfig has no contexts")
+    if len(contexts) <= 1 and not args.all_contexts:
+        return scan(contexts[0] if contexts else None)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from plugin.models import Report as ReportType
+    from plugin.report import merge_reports
+
+    def scan_or_warn(context: str) -> Report:
+        try:
+            return scan(context)
+        except PluginError as e:
+            message = e.message.removeprefix("error: ")
+            return ReportType(items=(), warnings=(f'context "{context}": {message}',), complete=False,
+                              context=context)
+
+    with ThreadPoolExecutor(max_workers=min(8, len(contexts))) as pool:
+        reports = list(pool.map(scan_or_warn, contexts))
+    return merge_reports(reports)
+
+
+def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -> None:
+    from plugin.printers.summary import print_summary, summary_document
+
+    if output in ("json", "yaml"):
+        document = summary_document(report)
+        if output == "json":
+            import json
+
+            out.write(json.dumps(document, indent=4) + "\n")
+        else:
+            import yaml
+
+            out.write(yaml.safe_dump(document, sort_keys=False))
+    elif output in ("", "wide"):
+        print_summary(report, out, no_headers)
+    else:
+        raise UsageError(f'--summary prints a table, json or yaml, not "{output}"')
+
+
+def cmd_nodes(argv: list[str], out: TextIO, err: TextIO) -> int:
+    args = parse(argv, NODES_FLAGS)
+    if args.help:
+        out.write(NODES_HELP.format(cmd=command_name(), flags=render_flags(NODES_FLAGS)))
+        return EXIT_OK
+    output = _check_output(args.output, ["json", "name", "wide", "yaml"])
+    from plugin.nodes import list_node_runtimes
+
+    context, nodes = list_node_runtimes(_connection_flags(args), args.selector)
+    if output in ("json", "yaml"):
+        from plugin.printers.nodes import nodes_document
+
+        document = nodes_document(context, nodes)
+        if output == "json":
+            import json
+
+            out.write(json.dumps(document, indent=4) + "\n")
+        else:
+            import yaml
+
+            out.write(yaml.safe_dump(document, sort_keys=False))
+        return EXIT_OK
+    from plugin.printers.nodes import print_nodes
+
+    print_nodes(nodes, out, output, args.no_headers)
+    if not nodes:
+        err.write("No resources found\n")
     return EXIT_OK
 
 
@@ -311,6 +438,7 @@ COMMANDS: dict[str, Callable[[list[str], TextIO, TextIO], int]] = {
     "scan": cmd_scan,
     "explain": cmd_explain,
     "mounts": cmd_mounts,
+    "nodes": cmd_nodes,
     "version": cmd_version,
 }
 

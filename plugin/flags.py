@@ -33,7 +33,8 @@ CONNECTION_FLAGS = (
     Flag("--context", "The name of the kubeconfig context to use."),
     Flag("--cluster", "The name of the kubeconfig cluster to use."),
     Flag("--user", "The name of the kubeconfig user to use."),
-    Flag("--namespace", "The namespace to scan (default: the context's namespace, else default).",
+    Flag("--namespace", "The namespace (default: the context's namespace, else default); "
+         "scan and mounts take a comma-separated list.",
          short="-n", metavar="NAMESPACE"),
     Flag("--server", "The address and port of the Kubernetes API server.", short="-s", metavar="URL"),
     Flag("--token", "Bearer token for authentication to the API server."),
@@ -50,6 +51,13 @@ CONNECTION_FLAGS = (
          metavar="DURATION"),
 )
 
+# scan and mounts read several clusters at once: --context repeats, --all-contexts reads them all.
+MULTI_CONTEXT_FLAGS = tuple(
+    Flag("--context", "The kubeconfig context to use; repeat it to scan several clusters at once.", kind="list",
+         metavar="CONTEXT") if f.long == "--context" else f
+    for f in CONNECTION_FLAGS
+) + (Flag("--all-contexts", "Scan every context of the kubeconfig, concurrently.", kind="bool"),)
+
 SELECTION_FLAGS = (
     Flag("--all-namespaces", "Scan every namespace.", short="-A", kind="bool"),
     Flag("--selector", "Label selector for the pods (e.g. app=agent,tier!=web).", short="-l",
@@ -61,7 +69,8 @@ SELECTION_FLAGS = (
 )
 
 OUTPUT_FLAGS = (
-    Flag("--output", "Output format: table (default), wide, json, yaml or name.", short="-o",
+    Flag("--output", "Output format: table (default), wide, json, yaml, name, sarif, markdown or "
+         "jmespath=EXPR.", short="-o",
          metavar="FORMAT", default=""),
     Flag("--no-headers", "Print the table without its header line.", kind="bool"),
 )
