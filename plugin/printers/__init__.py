@@ -50,12 +50,63 @@ def _name(report: Report, out: TextIO, options: PrintOptions) -> None:
     name.print_names(report, out)
 
 
+def _sarif(report: Report, out: TextIO, options: PrintOptions) -> None:
+    from plugin.printers import sarif
+
+    sarif.print_sarif(report, out)
+
+
+def _markdown(report: Report, out: TextIO, options: PrintOptions) -> None:
+    from plugin.printers import markdown
+
+    markdown.print_markdown(report, out)
+
+
 # Imports are deferred so that a run pays only for the format it prints.
 PRINTERS: dict[str, Printer] = {
-    "": _table, "wide": _wide, "json": _json, "yaml": _yaml, "name": _name,
+    "": _table, "wide": _wide, "json": _json, "yaml": _yaml, "name": _name, "sarif": _sarif,
+    "markdown": _markdown,
 }
+JMESPATH_PREFIX = "jmespath="
+
+
+def jmespath_printer(expression: str) -> Printer:
+    """`-o jmespath=EXPR`: the expression applied to the json document (the engine the plugin
+    reads pods with). Strings print as they are, anything else as JSON. A bad expression is a
+    usage error before anything is read."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    from plugin.errors import UsageError
+
+    try:
+        compiled = jmespath.compile(expression)
+    except JMESPathError as err:
+        raise UsageError(f'invalid jmespath expression "{expression}": {str(err).splitlines()[0]}') from None
+
+    def print_jmespath(report: Report, out: TextIO, options: PrintOptions) -> None:
+        import json
+
+        from plugin.printers.document import report_document
+
+        value = compiled.search(report_document(report))
+        out.write((value if isinstance(value, str) else json.dumps(value, indent=4)) + "\n")
+
+    return print_jmespath
 TABLE_FORMATS = ("", "wide", "name")  # formats after which "No resources found" goes to stderr
 
 
 def allowed_formats() -> list[str]:
-    return sorted(f for f in PRINTERS if f)
+    return sorted(f for f in PRINTERS if f) + [JMESPATH_PREFIX + "EXPR"]
+
+
+def printer_for(output: str) -> Printer:
+    """The printer of an `-o` value, or a usage error listing the allowed formats."""
+    if output.startswith(JMESPATH_PREFIX):
+        return jmespath_printer(output[len(JMESPATH_PREFIX):])
+    if output in PRINTERS:
+        return PRINTERS[output]
+    from plugin.errors import UsageError
+
+    raise UsageError(f'unable to match a printer suitable for the output format "{output}", '
+                     f"allowed formats are: {','.join(allowed_formats())}")
