@@ -14,6 +14,7 @@ from plugin.errors import ApiError
 from plugin.explain import Explanation, explain_object, guidance, label_selector, not_found, parse_target, pods_owned_by
 from plugin.models import AgentRef, ObjectRef, Report, SourceObject
 from plugin.owners import ClusterLookup, ObjectsLookup, resolve_chains
+from plugin.progress import Progress
 from plugin.report import build_report
 from plugin.rules import RULES, Rule, RuleSettings
 from plugin.scan import Identify, ScanResult, scan_objects
@@ -50,11 +51,13 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
     lookup = ClusterLookup(api)
     problems: list[str] = []
     result = ScanResult()
+    progress = Progress()
     # A field selector (spec.nodeName, status.phase) only means something for pods.
     with_templates = not pods_only and not field_selector
     for scope in scopes:
-        objects = _cluster_objects(api, scope, connection.context, lookup, problems, label_selector,
-                                   field_selector, with_templates)
+        objects = progress.track(_cluster_objects(api, scope, connection.context, lookup, problems,
+                                                  label_selector, field_selector, with_templates),
+                                 connection.context or "")
         try:
             scan_objects(objects, settings, default_namespace=scope, identify=identify, rules=rules, into=result)
         except ApiError as err:
@@ -66,6 +69,8 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
             if len(scopes) == 1:
                 raise
             problems.append(f'cannot list pods in the namespace "{scope}" (Forbidden): not scanned')
+        finally:
+            progress.done()
     runtimes = _node_runtimes(api, problems) if node_runtimes and result.scanned else {}
     chains = resolve_chains([(s.ref, s.owner_references) for s in result.scanned], lookup)
     warnings = problems + lookup.problems
