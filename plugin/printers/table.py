@@ -4,6 +4,7 @@ this module only decides which columns to show."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TextIO
 
 from tabulate import DataRow, TableFormat, tabulate
@@ -36,51 +37,47 @@ def shown_host_path(f: Finding) -> str | None:
     return f.host_path
 
 
+def _scoped(report: Report, options: PrintOptions, headers: list[str],
+            cells: Callable[[ReportItem], list[object]]) -> tuple[list[str], list[list[str]]]:
+    """Prefix the columns with CONTEXT (several clusters) and NAMESPACE (several namespaces)."""
+    lead = (["CONTEXT"] if report.contexts else []) + (["NAMESPACE"] if options.show_namespace else [])
+    table = []
+    for item in report.items:
+        scope: list[object] = ([item.context] if report.contexts else []) + (
+            [item.namespace] if options.show_namespace else [])
+        table.append([_cell(v) for v in scope + cells(item)])
+    return lead + headers, table
+
+
 def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], list[list[str]]]:
     headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
     if wide:
         headers += ["SEVERITY", "POD-NAMES", "NODES", "RUNTIMES"] + (["SOURCE"] if options.show_sources else [])
-    if options.show_namespace:
-        headers.insert(0, "NAMESPACE")
-    if report.contexts:
-        headers.insert(0, "CONTEXT")
-    table = []
-    for item in report.items:
+
+    def cells(item: ReportItem) -> list[object]:
         f = item.finding
-        host_path = shown_host_path(f)
         agent = item.agent.describe() if item.agent else UNKNOWN
-        row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, host_path, f.mount_path,
-                             f.rule_name]
+        row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, shown_host_path(f),
+                             f.mount_path, f.rule_name]
         if wide:
             row += [f.severity, item.pods, item.nodes, [r or UNKNOWN for r in item.runtimes]]
             if options.show_sources:
                 row.append([o.describe() for o in item.origins])
-        if options.show_namespace:
-            row.insert(0, item.namespace)
-        if report.contexts:
-            row.insert(0, item.context)
-        table.append([_cell(v) for v in row])
-    return headers, table
+        return row
+
+    return _scoped(report, options, headers, cells)
 
 
 def mount_rows(report: Report, options: PrintOptions) -> tuple[list[str], list[list[str]]]:
     """Columns of `mounts`: every hostPath with its type and whether it is read-only."""
     headers = ["OWNER", "PODS", "CONTAINER", "VOLUME", "HOST-PATH", "TYPE", "MOUNT-PATH", "READ-ONLY"]
-    if options.show_namespace:
-        headers.insert(0, "NAMESPACE")
-    if report.contexts:
-        headers.insert(0, "CONTEXT")
-    table = []
-    for item in report.items:
+
+    def cells(item: ReportItem) -> list[object]:
         f = item.finding
-        row: list[object] = [owner_cell(item), str(len(item.pods)), f.container, f.volume, shown_host_path(f),
-                             f.host_path_type, f.mount_path, str(f.read_only).lower() if f.container else None]
-        if options.show_namespace:
-            row.insert(0, item.namespace)
-        if report.contexts:
-            row.insert(0, item.context)
-        table.append([_cell(v) for v in row])
-    return headers, table
+        return [owner_cell(item), str(len(item.pods)), f.container, f.volume, shown_host_path(f),
+                f.host_path_type, f.mount_path, str(f.read_only).lower() if f.container else None]
+
+    return _scoped(report, options, headers, cells)
 
 
 def print_mounts(report: Report, out: TextIO, options: PrintOptions) -> None:
