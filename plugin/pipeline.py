@@ -35,9 +35,8 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
                  label_selector: str | None = None, field_selector: str | None = None,
                  rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
                  pods_only: bool = False, node_runtimes: bool = False) -> Report:
-    """Scan one cluster: the workloads' pod templates (idle CronJobs, Deployments at 0 replicas
-    and DaemonSets without pods depend on Docker too), then the pods, which show what really
-    runs. The workload lists also feed the owner walk, so it sends no request of its own.
+    """Scan one cluster: the pods, which show what really runs, and the workloads' pod templates
+    (idle CronJobs, Deployments at 0 replicas and DaemonSets without pods depend on Docker too). The workload lists also feed the owner walk, so it sends no request of its own.
 
     `-n a,b` scans several namespaces: one that is forbidden is skipped with a warning.
     `mounts` passes its listing rule and no identification."""
@@ -71,11 +70,12 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
             problems.append(f'cannot list pods in the namespace "{scope}" (Forbidden): not scanned')
         finally:
             progress.done()
-    runtimes = _node_runtimes(api, problems) if node_runtimes and result.scanned else {}
+    # Node runtimes are extra information: without them the result is still complete.
+    node_problems: list[str] = []
+    runtimes = _node_runtimes(api, node_problems) if node_runtimes and result.scanned else {}
     chains = resolve_chains([(s.ref, s.owner_references) for s in result.scanned], lookup)
-    warnings = problems + lookup.problems
-    return build_report(result.scanned, chains, warnings=warnings,
-                        complete=not [w for w in warnings if not w.startswith("cannot list nodes")],
+    return build_report(result.scanned, chains, warnings=problems + lookup.problems + node_problems,
+                        complete=not (problems or lookup.problems),
                         context=connection.context, namespace=scopes[0] if len(scopes) == 1 else None,
                         counts=result.counts, node_runtimes=runtimes)
 
@@ -83,10 +83,13 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
 def _cluster_objects(api: ApiClient, scope: str | None, context: str | None, lookup: ClusterLookup,
                      problems: list[str], label_selector: str | None, field_selector: str | None,
                      with_templates: bool) -> Iterator[SourceObject]:
-    """The workloads of every listed kind, then the pods, of one namespace scope."""
+    """The pods, then the workloads of every listed kind, of one namespace scope. Pods come first:
+    where they may not be read, the scan of that scope stops before any workload warning."""
     from plugin.resources import PODS, WORKLOAD_RESOURCES
     from plugin.sources.cluster import cluster_objects
 
+    yield from cluster_objects(api, PODS, scope, context=context, label_selector=label_selector,
+                               field_selector=field_selector)
     if with_templates:
         for resource in WORKLOAD_RESOURCES:
             try:
@@ -101,8 +104,6 @@ def _cluster_objects(api: ApiClient, scope: str | None, context: str | None, loo
                 continue
             if not label_selector:  # a filtered list does not tell that an owner is gone
                 lookup.mark_listed(resource.kind, scope)
-    yield from cluster_objects(api, PODS, scope, context=context, label_selector=label_selector,
-                               field_selector=field_selector)
 
 
 def _where(scope: str | None) -> str:
