@@ -103,9 +103,10 @@ def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, se
     findings = run_rules(view, settings)
     if agent is not None:
         findings = mark_migrated(findings, agent.ref())
-    name = queries.NAME.search(obj)
+    name, obj_namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
     ref = ObjectRef(kind, name if isinstance(name, str) else "<unnamed>",
-                    queries.NAMESPACE.search(obj) or namespace, str(obj.get("apiVersion") or ""))
+                    obj_namespace if isinstance(obj_namespace, str) and obj_namespace else namespace,
+                    str(obj.get("apiVersion") or ""))
     owner_refs = queries.OWNER_REFERENCES.search(obj)
     (chain,) = resolve_chains([(ref, tuple(owner_refs) if isinstance(owner_refs, list) else ())], lookup)
     node = queries.NODE_NAME.search(obj) if kind == "Pod" else None

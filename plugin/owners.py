@@ -107,9 +107,9 @@ class ObjectsLookup:
     def __init__(self, objects: Iterable[tuple[str, dict]]) -> None:
         self._index: dict[tuple[str, str | None, str], dict] = {}
         for kind, obj in objects:
-            name = queries.NAME.search(obj)
+            name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
             if isinstance(name, str):
-                self._index.setdefault((kind, queries.NAMESPACE.search(obj), name), obj)
+                self._index.setdefault((kind, namespace if isinstance(namespace, str) else None, name), obj)
 
     def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
         pass
@@ -156,9 +156,9 @@ class ClusterLookup:
         """Keep what the walk needs of an object listed elsewhere (the workload lists of a scan),
         so no request is sent for it later. Only the uid and controller reference are kept:
         a cluster's ReplicaSets would otherwise cost memory in proportion to the cluster."""
-        name = queries.NAME.search(obj)
+        name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
         if isinstance(name, str):
-            self._cache[(kind, queries.NAMESPACE.search(obj), name)] = _compact(obj)
+            self._cache[(kind, namespace if isinstance(namespace, str) else None, name)] = _compact(obj)
 
     def mark_listed(self, kind: str, namespace: str | None) -> None:
         """Every object of `kind` in `namespace` (None: all namespaces) has been remembered, so a

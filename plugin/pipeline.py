@@ -36,7 +36,8 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
                  rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
                  pods_only: bool = False, node_runtimes: bool = False) -> Report:
     """Scan one cluster: the pods, which show what really runs, and the workloads' pod templates
-    (idle CronJobs, Deployments at 0 replicas and DaemonSets without pods depend on Docker too). The workload lists also feed the owner walk, so it sends no request of its own.
+    (idle CronJobs, Deployments at 0 replicas and DaemonSets without pods depend on Docker too).
+    The workload lists also feed the owner walk, so it sends no request of its own.
 
     `-n a,b` scans several namespaces: one that is forbidden is skipped with a warning.
     `mounts` passes its listing rule and no identification."""

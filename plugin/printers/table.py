@@ -43,8 +43,11 @@ def _scoped(report: Report, options: PrintOptions, headers: list[str],
     lead = (["CONTEXT"] if report.contexts else []) + (["NAMESPACE"] if options.show_namespace else [])
     table = []
     for item in report.items:
-        scope: list[object] = ([item.context] if report.contexts else []) + (
-            [item.namespace] if options.show_namespace else [])
+        scope: list[object] = []
+        if report.contexts:
+            scope.append(item.context)
+        if options.show_namespace:
+            scope.append(item.namespace)
         table.append([_cell(v) for v in scope + cells(item)])
     return lead + headers, table
 

@@ -1,0 +1,159 @@
+"""deploy/rbac.yaml is enough, and no more: every command runs, through the real kubectl, against
+the test API server as the ServiceAccount it binds, with exactly the ClusterRole's rules; every
+request the plugin sends is granted by them; and they grant nothing that writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plugin import cli
+from tests.apiserver import ApiServer, Policy, Rule
+from tests.e2e.conftest import ROOT, Plugin
+from tests.k8s_validate import validate_objects
+
+DEPLOY = ROOT / "deploy"
+READ_VERBS = {"get", "list", "watch"}
+NEVER_READ = {"secrets", "configmaps", "serviceaccounts/token"}
+
+
+def documents(name: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all((DEPLOY / name).read_text()) if d]
+
+
+def one(name: str, kind: str) -> dict:
+    found = [d for d in documents(name) if d["kind"] == kind]
+    assert len(found) == 1, f"{name} should hold one {kind}"
+    return found[0]
+
+
+def service_account_user() -> str:
+    subjects = one("rbac.yaml", "ClusterRoleBinding")["subjects"]
+    assert len(subjects) == 1 and subjects[0]["kind"] == "ServiceAccount"
+    return f"system:serviceaccount:{subjects[0]['namespace']}:{subjects[0]['name']}"
+
+
+def grants(role: dict) -> set[tuple[str, str, str]]:
+    """(apiGroup, resource, verb) triples the ClusterRole allows."""
+    return {(group, resource, verb) for rule in role["rules"] for group in rule["apiGroups"]
+            for resource in rule["resources"] for verb in rule["verbs"]}
+
+
+def policy_from(role: dict, user: str, without: str | None = None) -> Policy:
+    """The ClusterRole as the test server's Policy (its Rule has no apiGroup: grants() checks those)."""
+    rules = [Rule(verbs=tuple(r["verbs"]), resources=tuple(x for x in r["resources"] if x != without))
+             for r in role["rules"]]
+    return Policy({user: rules})  # a ClusterRoleBinding: every namespace, and the cluster scope
+
+
+def target(path: str) -> tuple[str, str, str] | None:
+    """(apiGroup, resource, verb) of a request path; None for discovery."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if parts[:1] == ["api"]:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"]:
+        group, rest = parts[1], parts[3:]
+    else:
+        return None
+    if not rest:
+        return None
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        rest = rest[2:]
+    return group, rest[0], "get" if len(rest) > 1 else "list"
+
+
+@pytest.fixture(scope="module")
+def rbac_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
+    policy = policy_from(one("rbac.yaml", "ClusterRole"), service_account_user())
+    with ApiServer(cluster_objects, tokens={"sa-token": service_account_user()}, policy=policy) as srv:
+        yield srv
+
+
+@pytest.fixture
+def as_service_account(rbac_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
+    rbac_server.clear_requests()
+    kubeconfig = rbac_server.write_kubeconfig(str(tmp_path / "kubeconfig"), token="sa-token", context="in-cluster",
+                                              namespace="ci")
+    completion_bin = tmp_path / "completion-bin"
+    completion_bin.mkdir()
+    (completion_bin / "kubectl_complete-dockershim").symlink_to(ROOT / "kubectl_complete-dockershim")
+    return Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path)
+
+
+def commands() -> list[list[str]]:
+    runs = [["scan", "-A"], ["scan", "-n", "monitoring"], ["scan"], ["explain", "datadog-0x7k", "-n", "monitoring"],
+            ["explain", "deploy/runner", "-n", "ci"], ["explain", "cj/image-build", "-n", "ci"], ["mounts", "-A"],
+            ["mounts", "-n", "ci"]]
+    if any(f.long == "--pods-only" for f in cli.SCAN_FLAGS):
+        runs.append(["scan", "-A", "--pods-only"])  # the owner walk: gets by name, batched lists
+    if "nodes" in cli.COMMANDS:
+        runs.append(["nodes"])
+    return runs
+
+
+COMPLETIONS = [["scan", "-n", ""], ["explain", ""], ["explain", "-n", "monitoring", "ds/"],
+               ["explain", "-n", "ci", "deployment", ""]]
+
+
+def test_the_deploy_objects_are_valid_and_wired_together() -> None:
+    rbac, cronjob = documents("rbac.yaml"), documents("cronjob.yaml")
+    validate_objects(rbac + cronjob)
+    namespace = one("rbac.yaml", "Namespace")["metadata"]["name"]
+    account = one("rbac.yaml", "ServiceAccount")["metadata"]
+    binding = one("rbac.yaml", "ClusterRoleBinding")
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                  "name": one("rbac.yaml", "ClusterRole")["metadata"]["name"]}
+    assert service_account_user() == f"system:serviceaccount:{namespace}:{account['name']}"
+    job = one("cronjob.yaml", "CronJob")
+    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert job["metadata"]["namespace"] == namespace == account["namespace"]
+    assert pod["serviceAccountName"] == account["name"]
+    script = pod["containers"][0]["args"][0]
+    assert '"scan", "-A", "-o", "json"' in script and "PLUGIN_SHA256" in script
+
+
+def test_the_cluster_role_only_reads() -> None:
+    role = one("rbac.yaml", "ClusterRole")
+    allowed = grants(role)
+    assert {verb for _, _, verb in allowed} <= READ_VERBS
+    assert not any("*" in (group, resource, verb) for group, resource, verb in allowed)
+    assert not {resource for _, resource, _ in allowed} & NEVER_READ
+    assert all(set(rule) == {"apiGroups", "resources", "verbs"} for rule in role["rules"])  # no names, no URLs
+
+
+def test_every_command_runs_under_the_cluster_role(as_service_account: Plugin, rbac_server: ApiServer) -> None:
+    plugin = as_service_account
+    for args in commands():
+        result = plugin.run(*args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "Forbidden" not in result.stderr and "Warning" not in result.stderr, (args, result.stderr)
+        assert result.stdout, args
+    env = plugin.env()
+    env["PATH"] = f"{plugin.home / 'completion-bin'}:{env['PATH']}"
+    for words in COMPLETIONS:
+        result = plugin.kubectl("__complete", "dockershim", *words, env=env)
+        candidates = result.stdout.splitlines()[:-1]
+        assert [c for c in candidates if not c.endswith("/")], (words, result.stdout)  # names from the cluster
+
+    log = [(r, t) for r in rbac_server.requests if (t := target(r.path)) is not None]
+    assert log and {r.status for r, _ in log} == {200}, sorted({(r.path, r.status) for r, _ in log if r.status != 200})
+    assert {r.method for r in rbac_server.requests} == {"GET"}
+    role = one("rbac.yaml", "ClusterRole")
+    used = {t for _, t in log}
+    assert used <= grants(role), used - grants(role)
+    # Exactly what is needed: every resource the role names is read by some command.
+    assert {(g, res) for g, res, _ in used} == {(g, res) for g, res, _ in grants(role)}
+
+
+def test_the_policy_translation_is_enforced(cluster_objects: list[dict], plugin_bin: Path, tmp_path: Path) -> None:
+    # Without replicasets the same role must fail: proves the server applies the translated rules.
+    user = service_account_user()
+    policy = policy_from(one("rbac.yaml", "ClusterRole"), user, without="replicasets")
+    with ApiServer(cluster_objects, tokens={"sa-token": user}, policy=policy) as srv:
+        kubeconfig = srv.write_kubeconfig(str(tmp_path / "kubeconfig"), token="sa-token", namespace="ci")
+        result = Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path).run("scan", "-A")
+        assert result.returncode != 0 or "replicasets" in result.stderr
+        assert 403 in {r.status for r in srv.requests}
