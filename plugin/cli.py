@@ -206,7 +206,15 @@ def _connection_flags(args, context: str | None = None) -> ConnectionFlags:
     )
 
 
-def _check_output(value: str, allowed: list[str]) -> str:
+# `-o` values of the commands with their own output flag (scan and mounts take every printer).
+OUTPUT_FORMATS: dict[str, tuple[str, ...]] = {
+    "nodes": ("json", "name", "wide", "yaml"),
+    "explain": ("json", "yaml"),
+    "version": ("json", "yaml"),
+}
+
+
+def _check_output(value: str, allowed: tuple[str, ...]) -> str:
     if value in ("", *allowed):
         return value
     raise UsageError(f'unable to match a printer suitable for the output format "{value}", '
@@ -339,7 +347,7 @@ def cmd_nodes(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.help:
         out.write(NODES_HELP.format(cmd=command_name(), flags=render_flags(NODES_FLAGS)))
         return EXIT_OK
-    output = _check_output(args.output, ["json", "name", "wide", "yaml"])
+    output = _check_output(args.output, OUTPUT_FORMATS["nodes"])
     from plugin.nodes import list_node_runtimes
 
     context, nodes = list_node_runtimes(_connection_flags(args), args.selector)
@@ -376,7 +384,7 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.help:
         out.write(EXPLAIN_HELP.format(cmd=command_name(), flags=render_flags(EXPLAIN_FLAGS)))
         return EXIT_OK
-    output = _check_output(args.output, ["json", "yaml"])
+    output = _check_output(args.output, OUTPUT_FORMATS["explain"])
     from plugin.explain import parse_target
 
     parse_target(args.args)  # usage errors before any I/O
@@ -413,7 +421,7 @@ def cmd_version(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.help:
         out.write(VERSION_HELP.format(cmd=command_name(), flags=render_flags(VERSION_FLAGS)))
         return EXIT_OK
-    output = _check_output(args.output, ["json", "yaml"])
+    output = _check_output(args.output, OUTPUT_FORMATS["version"])
     if not output:
         out.write(f"kubectl-dockershim v{__version__}\n")
         return EXIT_OK

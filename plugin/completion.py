@@ -59,6 +59,7 @@ class _Typed:
     values: dict[str, list[str]] = field(default_factory=dict)
     positionals: list[str] = field(default_factory=list)
     pending: Flag | None = None
+    command: str = ""
 
     def last(self, dest: str) -> str | None:
         found = self.values.get(dest)
@@ -100,6 +101,7 @@ def complete(args: Sequence[str], word: str, environ: Mapping[str, str] | None =
         return NOTHING
     flags = command_flags(command)
     typed = _read_typed(args[1:], flags)
+    typed.command = command
     if typed.pending is not None:
         return _flag_values(typed.pending, word, "", typed, environ)
     if word.startswith("--") and "=" in word:
@@ -172,7 +174,7 @@ def _flag_names(flags: tuple[Flag, ...], typed: _Typed, word: str) -> Completion
 def _flag_values(flag: Flag, word: str, prefix: str, typed: _Typed,
                  environ: Mapping[str, str] | None) -> Completion:
     if flag.long == "--output":
-        found = _prefixed(_output_formats(flag), word, prefix)
+        found = _prefixed(_output_formats(typed.command), word, prefix)
         if found.candidates and all(c.endswith("=") for c in found.candidates):
             return Completion(found.candidates, DIRECTIVE_NO_FILE_COMP | DIRECTIVE_NO_SPACE)
         return found
@@ -202,20 +204,15 @@ def _flag_values(flag: Flag, word: str, prefix: str, typed: _Typed,
     return NOTHING
 
 
-def _output_formats(flag: Flag) -> list[str]:
-    """scan's and mounts' shared `-o` takes every registered printer; another command's own `-o`
-    takes the formats its help names (version: json or yaml). `jmespath=EXPR` is offered as
-    `jmespath=`, for the expression to follow."""
-    import re
-
-    from plugin.flags import OUTPUT_FLAGS
+def _output_formats(command: str) -> list[str]:
+    """The `-o` values of a command: its own list in the CLI, else (scan, mounts) every registered
+    printer. `jmespath=EXPR` is offered as `jmespath=`, for the expression to follow."""
+    from plugin.cli import OUTPUT_FORMATS
     from plugin.printers import allowed_formats
 
-    known = [f.split("=", 1)[0] + "=" if "=" in f else f for f in allowed_formats()]
-    if flag in OUTPUT_FLAGS:
-        return known
-    named = set(re.findall(r"[a-z]+=?", flag.help.split("(default", 1)[0]))
-    return [f for f in known if f in named]
+    if command in OUTPUT_FORMATS:
+        return list(OUTPUT_FORMATS[command])
+    return [f.split("=", 1)[0] + "=" if "=" in f else f for f in allowed_formats()]
 
 
 def _prefixed(names: Sequence[str], word: str, prefix: str) -> Completion:
