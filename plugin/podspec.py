@@ -160,6 +160,13 @@ class PodSpecView:
         )
 
     @cached_property
+    def mentions_docker(self) -> bool:
+        """Whether any env name, command, argument or exec probe says "docker". Rules about the
+        Docker client check this first: most pods do not, and skip the full container extraction."""
+        words = queries.CLIENT_WORDS.search(self.spec) or []
+        return any(isinstance(w, str) and "docker" in w.lower() for w in words)
+
+    @cached_property
     def containers(self) -> tuple[Container, ...]:
         result = []
         for role, query in (("container", queries.CONTAINERS), ("init", queries.INIT_CONTAINERS),

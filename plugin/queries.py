@@ -46,3 +46,10 @@ INIT_CONTAINERS = jmespath.compile(f"initContainers[].{_CONTAINER_FIELDS}")
 EPHEMERAL_CONTAINERS = jmespath.compile(f"ephemeralContainers[].{_CONTAINER_FIELDS}")
 # Evaluated on one env entry: {.spec.containers[*].env[*].valueFrom.fieldRef.fieldPath}
 ENV_FIELD_PATH = jmespath.compile("valueFrom.fieldRef.fieldPath")
+
+# Every word a Docker-client rule (DS005, DS006) reads, flattened: env names, command, args and
+# exec probe commands of all containers. One cheap pass tells whether a pod can match at all.
+CLIENT_WORDS = jmespath.compile(
+    "[containers, initContainers, ephemeralContainers][][].[env[].name, command, args,"
+    " livenessProbe.exec.command, readinessProbe.exec.command, startupProbe.exec.command][][]"
+)

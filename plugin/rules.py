@@ -175,6 +175,8 @@ def _socket_description(path: str, settings: RuleSettings) -> str | None:
 def _expand(value: str, known: Mapping[str, str]) -> str:
     """`value` as the kubelet expands it: `$(NAME)` of a known var is replaced, `$$` is a literal
     `$`, and anything else (an unknown name, an unclosed `$(`) stays as written."""
+    if "$" not in value:
+        return value
     out: list[str] = []
     i = 0
     while i < len(value):
@@ -249,6 +251,8 @@ def _host_path_behind(view: PodSpecView, container: Container,
 
 
 def _docker_host_env(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
+    if not view.mentions_docker:  # every DOCKER_* name says so
+        return
     for container in view.containers:
         for var, value in _expanded_env(container):
             if var.name not in DOCKER_ENDPOINT_ENV_VARS or var.value is None or value is None:
@@ -371,6 +375,8 @@ def _shorten(text: str, phrase: str = "", limit: int = EVIDENCE_LIMIT) -> str:
 
 
 def _docker_cli(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
+    if not view.mentions_docker:  # the CLI, the socket names and the agent flags all say "docker"
+        return
     for container in view.containers:
         if _runs_own_daemon(container) or _docker_host_elsewhere(view, container):
             continue
