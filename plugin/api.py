@@ -6,22 +6,33 @@ but bodies are decoded with `json.loads` and never turned into the client's mode
 is both much faster and keeps every field the server sent. Lists are paged with `limit` and
 `continue`, each page handed over as soon as it arrives. Only GET is ever sent. Every failure
 becomes an `ApiError` worded the way kubectl words it, with the HTTP status and the Status reason
-kept for callers that degrade instead of failing (a forbidden owner lookup).
+kept for callers that degrade instead of failing (a forbidden owner lookup), and with every
+credential of the connection masked, since an error body can echo what was sent.
+
+Transient failures are retried (`RetryPolicy`): 429 and 500/502/503/504 answers and connections
+the server dropped before answering completely, with exponential backoff or the server's
+`Retry-After`. GETs are idempotent, so a retry can never change anything. Failures that another
+try would only repeat, or that would make the user wait twice as long as they asked (refused
+connections, TLS and DNS failures, timeouts), fail at once. A list whose `continue` token has
+expired (410) is restarted from the beginning once, without handing over any object twice.
 """
 
 from __future__ import annotations
 
 import errno
+import http.client
 import json
 import re
 import socket
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from plugin import __version__
-from plugin.errors import ApiError
+from plugin.errors import ApiError, PluginError
 from plugin.kubeconfig import Connection
 from plugin.resources import Resource
 
@@ -30,6 +41,29 @@ USER_AGENT = f"kubectl-dockershim/{__version__}"
 CONNECT_TIMEOUT = 30.0
 # How much of a non-Status error body goes into the message.
 BODY_EXCERPT = 200
+# Answers worth asking again: throttling and the server's (or its load balancer's) transient errors.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """At most `retries` more tries after the first; before try n+1 wait `base_delay * 2**n`
+    seconds, or what the server's `Retry-After` asks, never more than `max_delay`. The defaults
+    give up after 0.5 + 1 + 2 + 4 = 7.5 s of backoff (32 s at most if the server asks for more):
+    long enough to ride out an API server restart or a throttling burst, short enough for a CLI."""
+
+    retries: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed try number `attempt` (0 for the first)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_delay)
+        return min(self.base_delay * 2 ** attempt, self.max_delay)
+
+
+DEFAULT_RETRY = RetryPolicy()
 
 # client-go's wording when an error response carries no Status (NewGenericServerResponse).
 _GENERIC_ERRORS: dict[int, tuple[str, str]] = {
@@ -56,13 +90,19 @@ _TLS_VERIFY_REASONS = {
 
 
 class ApiClient:
-    """GETs against one API server, as one user; `request_count` counts what was sent."""
+    """GETs against one API server, as one user; `request_count` counts what was sent (every
+    try). `retry` and `sleep` are replaceable so tests need not wait."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, *, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] | None = None) -> None:
         import urllib3
         from kubernetes.client.rest import RESTClientObject
 
         self._connection = connection
+        self._retry = retry if retry is not None else DEFAULT_RETRY
+        self._sleep = sleep if sleep is not None else time.sleep
+        # Credentials sent so far (an exec plugin may hand out a new token mid-run), to mask.
+        self._sent_secrets: set[str] = set()
         self._server = connection.server.rstrip("/")
         self._pool = RESTClientObject(connection.configuration).pool_manager
         timeout = connection.timeout
@@ -78,9 +118,18 @@ class ApiClient:
     def list_pages(self, resource: Resource, namespace: str | None = None, *,
                    label_selector: str | None = None, field_selector: str | None = None,
                    limit: int = 500) -> Iterator[list[dict[str, Any]]]:
-        """Each page's `items`, as the pages arrive; namespace None lists across all namespaces."""
+        """Each page's `items`, as the pages arrive; namespace None lists across all namespaces.
+
+        When the server expires the `continue` token (410) the list starts over once, and the
+        objects already handed over are left out of the new pages: the caller sees every object
+        at most once, those read before the restart as they were then and the others as they
+        are now. To know which, the keys of the objects handed over are remembered as hashes
+        while a list spans several pages (a few dozen bytes per object, against kilobytes for
+        the object itself)."""
         path = resource.path(_segment(namespace) if namespace else None)
         continue_token = ""
+        restarted = False
+        handed_over: set[int] = set()
         while True:
             query: list[tuple[str, str]] = []
             if label_selector:
@@ -92,13 +141,26 @@ class ApiClient:
             if continue_token:
                 query.append(("continue", continue_token))
             status, body = self._get(path, query)
+            if status == 410 and continue_token:
+                if restarted:
+                    raise self._masked(_expired_twice(resource))
+                restarted, continue_token = True, ""
+                continue
             if status != 200:
-                raise _error_for(status, body, resource, None)
+                raise self._masked(_error_for(status, body, resource, None))
             document = _decode(body, path)
-            items = document.get("items")
-            yield [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+            found = document.get("items")
+            items = [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
             metadata = document.get("metadata") or {}
-            continue_token = (metadata.get("continue") or "") if isinstance(metadata, dict) else ""
+            next_token = (metadata.get("continue") or "") if isinstance(metadata, dict) else ""
+            next_token = next_token if isinstance(next_token, str) else ""
+            if restarted:
+                items = [item for item in items if _object_key(item) not in handed_over]
+            elif next_token or continue_token:  # a list of several pages: it may have to restart
+                handed_over.update(_object_key(item) for item in items)
+            if items or not restarted:
+                yield items
+            continue_token = next_token
             if not continue_token:
                 return
 
@@ -109,32 +171,65 @@ class ApiClient:
         if status == 404:
             return None
         if status != 200:
-            raise _error_for(status, body, resource, name)
+            raise self._masked(_error_for(status, body, resource, name))
         return _decode(body, path)
 
     def _get(self, path: str, query: list[tuple[str, str]]) -> tuple[int, bytes]:
-        """Send one GET; returns (status, body bytes). The only place a request is made."""
+        """Send one GET, retrying what `RetryPolicy` covers; returns the last (status, body).
+        The only place a request is made."""
+        url = self._server + path + (f"?{urlencode(query)}" if query else "")
+        attempt = 0
+        while True:
+            try:
+                response = self._send(url)
+            except _NotSent as err:
+                raise self._masked(err.error) from None
+            except PluginError:
+                raise  # credentials could not be had (a failed exec plugin): already worded
+            except Exception as err:
+                if attempt < self._retry.retries and _connection_dropped(err):
+                    self._sleep(self._retry.delay(attempt))
+                    attempt += 1
+                    continue
+                raise self._masked(self._connection_error(err)) from None
+            if response.status in RETRY_STATUSES and attempt < self._retry.retries:
+                self._sleep(self._retry.delay(attempt, _retry_after(response)))
+                attempt += 1
+                continue
+            return response.status, response.data
+
+    def _send(self, url: str) -> Any:
+        """One try: the urllib3 response, or the exception the pool raised."""
         import urllib3
 
-        url = self._server + path + (f"?{urlencode(query)}" if query else "")
         headers = urllib3.HTTPHeaderDict()
         headers.add("Accept", "application/json")
         headers.add("Accept-Encoding", "gzip")
         headers.add("User-Agent", USER_AGENT)
-        authorization = self._connection.authorization()
+        authorization = self._connection.authorization()  # a failed exec plugin: ConfigError, not retried
         if authorization:
+            self._sent_secrets.add(authorization)
+            self._sent_secrets.add(authorization.partition(" ")[2])
             headers.add("Authorization", authorization)
         for name, value in self._connection.headers:
             headers.add(name, value)  # add, not set: Impersonate-Group repeats once per group
+        for name, value in headers.items():
+            if not _valid_header_value(value):
+                # http.client's own error would quote the value, which may be the token.
+                raise _NotSent(_unable(f'net/http: invalid header field value for "{name}"'))
         self.request_count += 1
-        try:
-            # retries=False: a failure surfaces at once as the underlying error, and a redirect
-            # comes back as a response instead of being followed to another host with our token.
-            response = self._pool.request("GET", url, headers=headers, retries=False, redirect=False,
-                                          timeout=self._timeout, preload_content=True)
-        except Exception as err:
-            raise self._connection_error(err) from None
-        return response.status, response.data
+        # retries=False: a failure surfaces at once as the underlying error (this class decides
+        # what is retried), and a redirect comes back as a response instead of being followed to
+        # another host with our token.
+        return self._pool.request("GET", url, headers=headers, retries=False, redirect=False,
+                                  timeout=self._timeout, preload_content=True)
+
+    def _masked(self, err: ApiError) -> ApiError:
+        """The error with every credential of the connection replaced by `<redacted>`."""
+        message = self._connection.redact(err.message, extra=self._sent_secrets)
+        if message == err.message:
+            return err
+        return ApiError(message, err.status, err.reason)
 
     def _connection_error(self, err: BaseException) -> ApiError:
         import urllib3
@@ -152,6 +247,10 @@ class ApiClient:
         verify = first(ssl.SSLCertVerificationError)
         if verify is not None:
             return _unable(f"tls: failed to verify certificate: {_verify_reason(verify)}")
+        if first(urllib3.exceptions.ProxyError) is not None:
+            return _unable(f"proxyconnect tcp: {self._proxy_reason(causes)}")
+        if first(http.client.RemoteDisconnected) is not None:
+            return _unable("EOF")  # closed without an answer; Go's wording for it
         resolution = first(socket.gaierror)
         if resolution is not None or first(urllib3.exceptions.NameResolutionError) is not None:
             code = getattr(resolution, "errno", None)
@@ -161,8 +260,6 @@ class ApiClient:
         if first(ConnectionRefusedError) is not None:
             return ApiError(f"The connection to the server {address} was refused - did you specify the "
                             "right host or port?")
-        if first(urllib3.exceptions.ProxyError) is not None:
-            return _unable(f"proxyconnect tcp: {_short(causes[-1])}")
         if (first(TimeoutError) is not None or first(urllib3.exceptions.ReadTimeoutError) is not None
                 or any(type(c) is urllib3.exceptions.ConnectTimeoutError for c in causes)):
             if self._connection.timeout is None and first(urllib3.exceptions.ReadTimeoutError) is None:
@@ -179,6 +276,80 @@ class ApiClient:
         if first(ConnectionError) is not None or first(urllib3.exceptions.ProtocolError) is not None:
             return _unable("EOF")  # the server closed the connection without an answer
         return _unable(_short(causes[-1]))
+
+    def _proxy_reason(self, causes: list[BaseException]) -> str:
+        """Why the proxy could not be used, about the proxy (never the API server), as Go says it."""
+        proxy = urlsplit(str(self._connection.configuration.proxy or ""))
+        host = proxy.hostname or ""
+        dial = f"{host}:{proxy.port or (443 if proxy.scheme == 'https' else 80)}"
+        if any(isinstance(c, ConnectionRefusedError) for c in causes):
+            return f"dial tcp {dial}: connect: connection refused"
+        if any(isinstance(c, socket.gaierror) for c in causes):
+            return f"dial tcp: lookup {host}: no such host"
+        return _short(causes[-1])
+
+
+class _NotSent(Exception):
+    """A request refused before sending; carries the error to report."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _connection_dropped(err: BaseException) -> bool:
+    """True when the server (or something between) closed a connection that was working: worth
+    another try. Not for failures another try would repeat or that mean the server was never
+    reached: refused, DNS, TLS handshake or verification, timeouts."""
+    import urllib3
+
+    causes = list(_causes(err))
+    final = (ConnectionRefusedError, socket.gaierror, TimeoutError, urllib3.exceptions.TimeoutError,
+             urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError,
+             urllib3.exceptions.ProxyError, urllib3.exceptions.LocationParseError)
+    if any(isinstance(c, final) for c in causes):
+        return False
+    eof = (ssl.SSLEOFError, ssl.SSLZeroReturnError)
+    if any(isinstance(c, ssl.SSLError) and not isinstance(c, eof) for c in causes):
+        return False  # a TLS failure (handshake, certificate), not a dropped connection
+    dropped = (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionResetError,
+               ConnectionAbortedError, BrokenPipeError, urllib3.exceptions.ProtocolError, *eof)
+    return any(isinstance(c, dropped) for c in causes)
+
+
+def _retry_after(response: Any) -> float | None:
+    """Seconds the server asked to wait: the `Retry-After` header (whole seconds, as client-go
+    reads it), else the Status's `details.retryAfterSeconds`; None when it asked nothing."""
+    header = (response.headers.get("Retry-After") or "").strip()
+    if header.isascii() and header.isdigit():
+        return float(header)
+    try:
+        document = json.loads(response.data) if response.data else None
+    except ValueError:
+        return None
+    details = document.get("details") if isinstance(document, dict) else None
+    seconds = details.get("retryAfterSeconds") if isinstance(details, dict) else None
+    return float(seconds) if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds >= 0 else None
+
+
+def _object_key(item: dict[str, Any]) -> int:
+    metadata = item.get("metadata")
+    if not isinstance(metadata, dict):
+        return hash(("", ""))
+    return hash((str(metadata.get("namespace") or ""), str(metadata.get("name") or "")))
+
+
+def _expired_twice(resource: Resource) -> ApiError:
+    group_resource = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+    return ApiError(f"Error from server (Expired): the list of {group_resource} expired twice while it "
+                    "was read page by page (it was restarted once); try again, or read less at once "
+                    "with -n NAMESPACE or -l SELECTOR", 410, "Expired")
+
+
+def _valid_header_value(value: str) -> bool:
+    """What Go's net/http accepts in a header value (and http.client can encode): no control
+    characters but tab, nothing beyond Latin-1."""
+    return all(c == "\t" or (0x20 <= ord(c) <= 0xFF and ord(c) != 0x7F) for c in value)
 
 
 def _segment(value: str) -> str:

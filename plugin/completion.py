@@ -263,12 +263,14 @@ def _names(typed: _Typed, resource: Resource, environ: Mapping[str, str] | None,
            all_namespaces: bool = False) -> list[str]:
     """Sorted names of one page of `resource` in the namespace the typed flags select; [] on any failure."""
     try:
-        from plugin.api import ApiClient
+        from plugin.api import ApiClient, RetryPolicy
         from plugin.kubeconfig import load_connection
 
         connection = load_connection(_connection_flags(typed), environ)
         namespace = None if all_namespaces or not resource.namespaced else connection.namespace.split(",")[0]
-        page = next(iter(ApiClient(connection).list_pages(resource, namespace, limit=LOOKUP_LIMIT)), [])
+        # One try only: Tab must not hang through the retry backoff of a failing server.
+        page = next(iter(ApiClient(connection, retry=RetryPolicy(retries=0)).list_pages(
+            resource, namespace, limit=LOOKUP_LIMIT)), [])
     except Exception:  # unreachable, forbidden, unauthenticated: nothing to offer
         return []
     names = {(item.get("metadata") or {}).get("name") for item in page}

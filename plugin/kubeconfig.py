@@ -7,18 +7,22 @@ itself, applies the command-line overrides to a copy of the selected cluster and
 then hands that one-context dict to `KubeConfigLoader` for the authentication mechanics (tokens,
 certificates, exec plugins, auth providers). Without a kubeconfig it falls back to the pod's
 service account. It never writes a file and never prints; every failure is a `ConfigError`
-carrying kubectl's wording. The Kubernetes client and PyYAML are imported only when a connection
-is actually loaded, so `--help` and `version` stay fast.
+carrying kubectl's wording, with the user's credentials (tokens, passwords, keys, an exec
+plugin's env values) masked wherever a message could quote them. The Kubernetes client and
+PyYAML are imported only when a connection is actually loaded, so `--help` and `version` stay
+fast.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import logging
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +45,14 @@ _CREDENTIAL_KEYS = ("token", "tokenFile", "exec", "auth-provider", "username", "
 # Placeholder names for a cluster or user that exists only through flags.
 _FLAGS_CLUSTER = "kubectl-dockershim-flags-cluster"
 _FLAGS_USER = "kubectl-dockershim-flags-user"
+# What a credential becomes in a message; shorter values are left alone (masking every "ab"
+# would garble messages, and so short a value protects nothing).
+REDACTED = "<redacted>"
+_MIN_SECRET_LENGTH = 4
+# Names of auth-provider config keys and exec-plugin env vars whose values are credentials
+# (id-token, client-secret, API_KEY, VAULT_TOKEN, ...). Other env values (AWS_PROFILE=default,
+# a region) are not masked: they are not secret, and masking "default" would garble messages.
+_SECRET_KEY_PARTS = ("token", "secret", "password", "passwd", "key", "credential")
 # Swapping the root logger's handlers is process-wide: two threads doing it at once could leave
 # a collector installed for good. Re-entrant because a refresh may happen while loading.
 _LOG_CAPTURE_LOCK = threading.RLock()
@@ -89,6 +101,8 @@ class Connection:
     timeout: float | None  # seconds; None = no timeout
     # The user's exec plugin settings, so a failed refresh can name the command.
     exec_config: dict[str, Any] | None = field(default=None, repr=False)
+    # Every credential value known for this user, masked in any message (see `redact`).
+    secrets: frozenset[str] = field(default=frozenset(), repr=False)
 
     def authorization(self) -> str | None:
         """The `Authorization` header value, or None.
@@ -97,6 +111,72 @@ class Connection:
         service-account token once the old one expires; a failed refresh is a ConfigError rather
         than a silently stale token and a line on stderr."""
         return authorization_header(self.configuration, self.exec_config)
+
+    def redact(self, text: str, extra: Iterable[str] = ()) -> str:
+        """`text` with this connection's credentials (and `extra` ones) replaced by `<redacted>`."""
+        return redact(text, self.secrets.union(extra))
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret (of at least 4 characters) replaced by `<redacted>`, longest first
+    so a token containing a shorter secret is masked whole."""
+    for secret in sorted({s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def secret_values(user: Mapping[str, Any], configuration: Any = None) -> frozenset[str]:
+    """The credential values of a kubeconfig user and of the Configuration loaded from it: what
+    must never be printed. Multi-line values count line by line as well (a PEM key's lines, a
+    token file with a stray line break)."""
+    found: set[str] = set()
+
+    def add(value: Any) -> None:
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str(value)
+            found.add(text)
+            found.add(text.strip())
+            found.update(line.strip() for line in text.splitlines())
+
+    for key in ("token", "password", "client-key-data"):
+        add(user.get(key))
+    key_data = user.get("client-key-data")
+    if isinstance(key_data, str):
+        try:
+            add(base64.b64decode(key_data, validate=False).decode("utf-8", errors="replace"))
+        except (binascii.Error, ValueError):
+            pass
+    exec_config = user.get("exec")
+    if isinstance(exec_config, dict) and isinstance(exec_config.get("env"), list):
+        for entry in exec_config["env"]:
+            if isinstance(entry, dict) and _looks_secret(entry.get("name")):
+                add(entry.get("value"))
+    provider = user.get("auth-provider")
+    provider_config = provider.get("config") if isinstance(provider, dict) else None
+    if isinstance(provider_config, dict):
+        for key, value in provider_config.items():
+            if _looks_secret(key):
+                add(value)
+    if configuration is not None:
+        for value in (getattr(configuration, "api_key", None) or {}).values():
+            add(value)
+            if isinstance(value, str):
+                add(value.partition(" ")[2])  # "Bearer TOKEN", "Basic BASE64"
+        add(getattr(configuration, "password", None))
+        for value in (getattr(configuration, "proxy_headers", None) or {}).values():
+            add(value)
+            if isinstance(value, str):
+                add(value.partition(" ")[2])
+                try:
+                    add(base64.b64decode(value.partition(" ")[2]).decode("utf-8", errors="replace")
+                        .partition(":")[2])
+                except (binascii.Error, ValueError):
+                    pass
+    return frozenset(s for s in found if len(s) >= _MIN_SECRET_LENGTH)
+
+
+def _looks_secret(name: Any) -> bool:
+    return any(part in str(name).lower() for part in _SECRET_KEY_PARTS)
 
 
 @dataclass
@@ -193,14 +273,16 @@ def load_connection(flags: ConnectionFlags, environ: Mapping[str, str] | None = 
     exec_config = user.get("exec")
     return Connection(configuration=configuration, context=context_name, namespace=namespace,
                       server=server, headers=headers, timeout=timeout,
-                      exec_config=exec_config if isinstance(exec_config, dict) else None)
+                      exec_config=exec_config if isinstance(exec_config, dict) else None,
+                      secrets=secret_values(user, configuration))
 
 
 def authorization_header(configuration: Any, exec_config: dict[str, Any] | None = None) -> str | None:
     """The Authorization value from a filled Configuration (refreshing it if due), or None."""
     with _client_log_captured() as records:
         settings = configuration.auth_settings()
-    _raise_for_records(records, {"exec": exec_config} if exec_config else None)
+    user = {"exec": exec_config} if exec_config else None
+    _raise_for_records(records, user, secret_values(user or {}, configuration))
     value = (settings.get("BearerToken") or {}).get("value")
     # Token files often end with a newline, which is not allowed in a header; kubectl trims too.
     return (str(value).strip() or None) if value else None
@@ -454,11 +536,12 @@ def _run_loader(one_context: dict[str, Any], context: str, configuration: Any, u
     except ConfigError:
         raise
     except ConfigException as err:
-        raise ConfigError(f"error: invalid configuration: {_first_line(str(err))}") from None
+        raise ConfigError(redact(f"error: invalid configuration: {_first_line(str(err))}",
+                                 secret_values(user, configuration))) from None
     except Exception as err:  # bad base64, odd types: a config problem, not a crash
-        raise ConfigError(f"error: invalid configuration: {type(err).__name__}: "
-                          f"{_first_line(str(err))}") from None
-    _raise_for_records(records, user)
+        raise ConfigError(redact(f"error: invalid configuration: {type(err).__name__}: "
+                                 f"{_first_line(str(err))}", secret_values(user, configuration))) from None
+    _raise_for_records(records, user, secret_values(user, configuration))
 
 
 @contextmanager
@@ -486,13 +569,16 @@ def _client_log_captured() -> Iterator[list[logging.LogRecord]]:
             root.setLevel(saved_level)
 
 
-def _raise_for_records(records: list[logging.LogRecord], user: dict[str, Any] | None) -> None:
+def _raise_for_records(records: list[logging.LogRecord], user: dict[str, Any] | None,
+                       secrets: Iterable[str] = ()) -> None:
     failures = [r for r in records if r.levelno >= logging.ERROR]
     if not failures:
         return
     detail = _first_line(failures[0].getMessage())
     exec_config = (user or {}).get("exec")
     command = exec_config.get("command") if isinstance(exec_config, dict) else None
+    # A plugin's stderr may well echo what it was given (its env) or the token it got.
+    detail = redact(detail, secrets)
     if command is None and not detail.startswith("exec:"):
         raise ConfigError(f"error: getting credentials: {detail}")
     raise ConfigError(_exec_failure(str(command or "(unknown)"), detail, exec_config))
@@ -564,7 +650,8 @@ def _in_cluster_connection(flags: ConnectionFlags, env: Mapping[str, str], files
     _set_proxy(configuration, server, {}, env)
     return Connection(configuration=configuration, context=None,
                       namespace=flags.namespace or _in_cluster_namespace(env, files), server=server,
-                      headers=_impersonation_headers({}, flags, ""), timeout=timeout)
+                      headers=_impersonation_headers({}, flags, ""), timeout=timeout,
+                      secrets=secret_values({}, configuration))
 
 
 def _in_cluster_namespace(env: Mapping[str, str], files: InClusterFiles) -> str:

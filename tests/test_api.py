@@ -16,13 +16,16 @@ from typing import Any
 import pytest
 import trustme
 
-from plugin.api import USER_AGENT, ApiClient
+from plugin.api import USER_AGENT, ApiClient, RetryPolicy
 from plugin.errors import ApiError, ConfigError
 from plugin.kubeconfig import ConnectionFlags, InClusterFiles, load_connection
 from plugin.resources import DAEMONSETS, NODES, PODS, Resource
 from tests.apiserver import ApiServer, Fault, Policy, Rule
 
 ROLLOUTS = Resource("Rollout", "rollouts", "argoproj.io", "v1alpha1", True)
+# One try per request: these tests are about single answers; retries are tested in
+# tests/test_reliability_api.py.
+ONE_TRY = RetryPolicy(retries=0)
 
 
 def pod(name: str, namespace: str = "default", **labels: str) -> dict[str, Any]:
@@ -63,7 +66,7 @@ def connect(server: ApiServer, tmp_path: Path, home: Path, token: str | None = "
             **flags: Any) -> ApiClient:
     config = server.write_kubeconfig(tmp_path / "kubeconfig", token=token)
     connection = load_connection(ConnectionFlags(kubeconfig=config, **flags), {"HOME": str(home)})
-    return ApiClient(connection)
+    return ApiClient(connection, retry=ONE_TRY)
 
 
 def flags_only(server_url: str, home: Path, tmp_path: Path, **flags: Any) -> ApiClient:
@@ -71,7 +74,7 @@ def flags_only(server_url: str, home: Path, tmp_path: Path, **flags: Any) -> Api
     connection = load_connection(ConnectionFlags(server=server_url, **flags), {"HOME": str(home)},
                                  in_cluster_files=InClusterFiles(str(missing / "t"), str(missing / "c"),
                                                                  str(missing / "n")))
-    return ApiClient(connection)
+    return ApiClient(connection, retry=ONE_TRY)
 
 
 def names(pages: Any) -> list[str]:
