@@ -93,3 +93,13 @@ def test_all_contexts_with_one_refusing_reports_the_others(three_contexts: Plugi
     # the same command twice gives the same output: contexts run concurrently, output is sorted
     again = three_contexts.run("scan", "-A", "--all-contexts", "-o", "json")
     assert again.stdout == result.stdout
+
+
+def test_concurrent_contexts_equal_sequential_runs(three_contexts: Plugin) -> None:
+    together = json.loads(three_contexts.run("scan", "-A", "--context", "prod", "--context", "edge",
+                                             "-o", "json").stdout)["items"]
+    one_by_one = []
+    for context in ("edge", "prod"):  # the merged report is sorted by context
+        items = json.loads(three_contexts.run("scan", "-A", "--context", context, "-o", "json").stdout)["items"]
+        one_by_one += [{**item, "context": context} for item in items]
+    assert together == one_by_one
