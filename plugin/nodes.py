@@ -11,19 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jmespath
+from plugin import queries
 
 CRI_SOCKET_ANNOTATION = "kubeadm.alpha.kubernetes.io/cri-socket"
-
-_RUNTIME_VERSION = jmespath.compile("status.nodeInfo.containerRuntimeVersion")
-_KUBELET_VERSION = jmespath.compile("status.nodeInfo.kubeletVersion")
-_OS_IMAGE = jmespath.compile("status.nodeInfo.osImage")
-_KERNEL = jmespath.compile("status.nodeInfo.kernelVersion")
-_READY = jmespath.compile("status.conditions[?type=='Ready'].status | [0]")
-_INTERNAL_IP = jmespath.compile("status.addresses[?type=='InternalIP'].address | [0]")
-_UNSCHEDULABLE = jmespath.compile("spec.unschedulable")
-_ANNOTATIONS = jmespath.compile("metadata.annotations")
-_NAME = jmespath.compile("metadata.name")
 
 
 @dataclass(frozen=True)
@@ -46,7 +36,7 @@ def _text(value: object) -> str:
 
 
 def container_runtime_version(node: dict) -> str:
-    return _text(_RUNTIME_VERSION.search(node))
+    return _text(queries.NODE_RUNTIME_VERSION.search(node))
 
 
 def kubelet_minor(version: str) -> int | None:
@@ -78,19 +68,20 @@ def dockershim_verdict(runtime: str, kubelet: str, cri_socket: str) -> tuple[str
 def node_runtime(node: dict) -> NodeRuntime:
     version = container_runtime_version(node)
     runtime = version.split("://", 1)[0] if "://" in version else version
-    kubelet = _text(_KUBELET_VERSION.search(node))
-    annotations = _ANNOTATIONS.search(node)
+    kubelet = _text(queries.NODE_KUBELET_VERSION.search(node))
+    annotations = queries.ANNOTATIONS.search(node)
     cri_socket = _text(annotations.get(CRI_SOCKET_ANNOTATION)) if isinstance(annotations, dict) else ""
-    ready = _READY.search(node)
+    ready = queries.NODE_READY.search(node)
     status = "Ready" if ready == "True" else "NotReady" if ready in ("False",) else "Unknown"
-    if _UNSCHEDULABLE.search(node) is True:
+    if queries.NODE_UNSCHEDULABLE.search(node) is True:
         status += ",SchedulingDisabled"
     verdict, reason = dockershim_verdict(runtime, kubelet, cri_socket)
     return NodeRuntime(
-        name=_text(_NAME.search(node)) or "<unnamed>", status=status, runtime=runtime,
+        name=_text(queries.NAME.search(node)) or "<unnamed>", status=status, runtime=runtime,
         runtime_version=version.split("://", 1)[1] if "://" in version else "", kubelet=kubelet,
-        os_image=_text(_OS_IMAGE.search(node)), kernel=_text(_KERNEL.search(node)),
-        internal_ip=_text(_INTERNAL_IP.search(node)), cri_socket=cri_socket, dockershim=verdict, reason=reason,
+        os_image=_text(queries.NODE_OS_IMAGE.search(node)), kernel=_text(queries.NODE_KERNEL.search(node)),
+        internal_ip=_text(queries.NODE_INTERNAL_IP.search(node)), cri_socket=cri_socket, dockershim=verdict,
+        reason=reason,
     )
 
 

@@ -6,6 +6,7 @@ end in the same `Report`, so the printers never know where the objects came from
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,9 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
 
     connection = load_connection(flags)
     api = ApiClient(connection)
+    # Everything imported so far (the Kubernetes client is large) lives until exit: keep the
+    # garbage collector from walking it again and again while pages of objects come and go.
+    gc.freeze()
     scopes: list[str | None] = [None] if all_namespaces else list(dict.fromkeys(
         n.strip() for n in connection.namespace.split(",") if n.strip()))
     lookup = ClusterLookup(api)

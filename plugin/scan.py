@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from plugin import queries
 from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
 from plugin.owners import WALKABLE_KINDS, controller_reference
-from plugin.podspec import PodSpecView, pod_spec_of
+from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
 
 
@@ -56,11 +56,13 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
     Results accumulate in `into` when given, so a source that fails midway loses nothing read."""
     result = into if into is not None else ScanResult()
     for source in objects:
-        found = pod_spec_of(source.kind, source.obj)
-        if found is None:
+        if source.kind != "Pod" and source.kind not in TEMPLATE_KINDS:
             continue
         result.counts[source.kind] += 1
         if covered_by_owner(source.kind, source.obj):
+            continue
+        found = pod_spec_of(source.kind, source.obj)
+        if found is None:
             continue
         spec, template_metadata = found
         findings = run_rules(PodSpecView(spec, template_metadata), settings, rules)
