@@ -122,11 +122,24 @@ class ObjectsLookup:
         return found if found is not None else Missing.UNKNOWN
 
 
-def _compact(obj: dict) -> dict:
-    """The part of an owner object that `resolve_chains` reads."""
-    reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
-    return {"metadata": {"uid": queries.UID.search(obj),
-                         "ownerReferences": [reference] if reference else []}}
+# What the walk needs of an owner: its uid and its controller reference's apiVersion, kind, name
+# and uid, as a tuple of strings: a cluster's ReplicaSets would otherwise cost memory in
+# proportion to the cluster.
+Compact = tuple[str, str, str, str, str]
+
+
+def _compact(obj: dict) -> Compact:
+    reference = controller_reference(queries.OWNER_REFERENCES.search(obj)) or {}
+    uid = queries.UID.search(obj)
+    return (uid if isinstance(uid, str) else "", str(reference.get("apiVersion") or ""),
+            str(reference.get("kind") or ""), str(reference.get("name") or ""), str(reference.get("uid") or ""))
+
+
+def _expand(compact: Compact) -> dict:
+    """The compact form as the object shape `resolve_chains` reads."""
+    uid, api_version, kind, name, owner_uid = compact
+    references = [{"apiVersion": api_version, "kind": kind, "name": name, "uid": owner_uid, "controller": True}]
+    return {"metadata": {"uid": uid, "ownerReferences": references if kind and name else []}}
 
 
 class ApiReader(Protocol):
@@ -148,7 +161,7 @@ class ClusterLookup:
 
     def __init__(self, api: ApiReader) -> None:
         self._api = api
-        self._cache: dict[tuple[str, str | None, str], dict | Missing] = {}
+        self._cache: dict[tuple[str, str | None, str], Compact | Missing] = {}
         self._listed: set[tuple[str, str | None]] = set()  # (kind, namespace or None for all) read in full
         self.problems: list[str] = []
 
@@ -202,7 +215,8 @@ class ClusterLookup:
                 self._cache[key] = _compact(found) if found is not None else Missing.NOT_FOUND
             except ApiError as err:
                 self._forbidden_or_raise(err, resource, namespace, {name})
-        return self._cache[key]
+        found = self._cache[key]
+        return found if isinstance(found, Missing) else _expand(found)
 
     def _forbidden_or_raise(self, err: ApiError, resource: Resource, namespace: str | None, names: set[str]) -> None:
         if err.status != 403:
