@@ -1,0 +1,691 @@
+"""The cluster-scale benchmark: the plugin against the floor and kubectl, on one synthetic cluster.
+
+`python bench/run.py [--pods N ...] [--runs R] [--out docs/benchmarks.md] [--profile] [--smoke]`,
+from anywhere (it finds the repository from its own path). For each N it generates a synthetic
+cluster (`bench/synthetic.py`), serves it from the project's test API server over HTTPS on
+loopback, and measures on that one server: (a) the floor (`bench/floor.py`: every pod page with
+`limit=500`, parsed, nothing else); (b) `kubectl-dockershim scan -A -o json` over pods only;
+(c) the same with workload templates and owners (the default `scan -A` once `--pods-only`
+exists); (d) the Kubernetes docs' jsonpath query through the real `kubectl`, as a shell
+pipeline, and again with `--chunk-size=0`; (e) `kubectl get pods -A -o json`. Each case runs R
+times, round-robin; each run is a fresh process measured by `bench/measure.py` (wall time, peak
+RSS of the process tree), and the server's request log is cleared before it. It also times the
+plugin's `--help` and `version`, and `scan -f` (next to a parse-only floor) on a folder of 10,000
+generated manifest documents.
+
+It writes a Markdown report (machine, cluster, table, start-up, throughput, and the issue's
+targets met or not) and prints ratios to the floor. It is a benchmark, not a test: it fails
+(exit 1) only when a case fails to run, never because of a time. `--smoke` is a tiny run for CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import pstats
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `tests.apiserver` and `bench` are imported from the checkout
+
+from bench.synthetic import Shape, cluster_objects, write_manifests  # noqa: E402
+from tests.apiserver import ApiServer, RequestRecord  # noqa: E402
+
+PAGE_SIZE = 500  # what the floor, the plugin and kubectl's default --chunk-size ask for
+PLUGIN = ROOT / "kubectl-dockershim"
+MEASURE = ROOT / "bench" / "measure.py"
+FLOOR = ROOT / "bench" / "floor.py"
+TOKEN = "admin-token"  # the test server's default admin token, which write_kubeconfig uses
+# The Kubernetes docs' query ("Find out what container runtime is used on a node" /
+# "Migrating telemetry and security agents from dockershim"), verbatim but for the kubectl path.
+DOCS_JSONPATH = ('{range .items[*]}{"\\n"}{.metadata.namespace}{":\\t"}{.metadata.name}{":\\t"}'
+                 '{range .spec.volumes[*]}{.hostPath.path}{", "}{end}{end}')
+# The issue's targets.
+TARGET_RATIO = 1.5
+TARGET_RSS = 150 * 2**20
+TARGET_HELP_SECONDS = 0.150
+TARGET_DOCS_PER_SECOND = 2000
+# "A small constant per namespace scope": requests beyond the pages of the lists themselves.
+TARGET_EXTRA_REQUESTS = 20
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str
+    title: str
+    command: list[str] | None  # None: not available in this checkout
+    shell: bool = False  # command is one shell pipeline
+    quiet: bool = False  # stdout to /dev/null (the output would be hundreds of MB)
+    note: str = ""
+
+
+@dataclass
+class Run:
+    wall: float
+    rss: int
+    requests: list[RequestRecord]
+    output: str
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    runs: list[Run] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def walls(self) -> list[float]:
+        return [r.wall for r in self.runs]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def rss(self) -> int:
+        return max(r.rss for r in self.runs)
+
+    @property
+    def requests(self) -> int:
+        return max(len(r.requests) for r in self.runs)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.runs)
+
+
+@dataclass
+class SizeResult:
+    shape: Shape
+    objects: Counter[str]
+    pod_bytes: tuple[int, int, int]  # mean, min, max of one pod's JSON
+    build_seconds: float
+    cases: list[CaseResult]
+    throttling: str
+    load: tuple[float, float]  # 1-minute load average before and after the runs
+    profile: str = ""
+
+    def case(self, key: str) -> CaseResult | None:
+        return next((c for c in self.cases if c.case.key == key), None)
+
+
+# -- running things ------------------------------------------------------------------------------
+
+class Runner:
+    """Runs commands through `bench/measure.py` with one environment and one scratch folder."""
+
+    def __init__(self, scratch: Path, env: dict[str, str]) -> None:
+        self.scratch = scratch
+        self.env = env
+        self.count = 0
+
+    def measure(self, command: list[str], shell: bool = False, quiet: bool = False
+                ) -> tuple[dict[str, Any], str, str]:
+        """(measure.py's result, stdout path, stderr text) of one run."""
+        self.count += 1
+        result_path = self.scratch / f"run-{self.count}.json"
+        stdout_path = self.scratch / f"run-{self.count}.out"
+        stderr_path = self.scratch / f"run-{self.count}.err"
+        options = ["--shell", "--sample"] if shell else []
+        with open(os.devnull if quiet else stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            subprocess.run([sys.executable, str(MEASURE), str(result_path), *options, "--", *command],
+                           stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=self.env, check=False)
+        stderr = stderr_path.read_text(errors="replace")
+        stderr_path.unlink()
+        if not result_path.exists():
+            raise RuntimeError(f"bench/measure.py failed: {stderr[-2000:]}")
+        result = json.loads(result_path.read_text())
+        result_path.unlink()
+        return result, ("" if quiet else str(stdout_path)), stderr
+
+
+def summarize_output(key: str, path: str, pods: int) -> str:
+    """What the case printed, in a few words; raises ValueError when it is not what it should be."""
+    if not path:
+        return ""
+    text = Path(path).read_text(errors="replace")
+    Path(path).unlink()
+    if key == "a":
+        floor = json.loads(text)
+        if floor["items"] != pods:
+            raise ValueError(f"the floor read {floor['items']} pods, not {pods}")
+        return f"{floor['items']} pods, {floor['pages']} pages, {floor['bytes'] / 2**20:.0f} MiB"
+    if key in ("b", "c"):
+        report = json.loads(text)
+        scanned = dict(report.get("metadata", {}).get("scanned") or {})
+        if "Pod" in scanned and scanned["Pod"] != pods:
+            raise ValueError(f"the scan read {scanned['Pod']} pods, not {pods}")
+        templates = sum(n for kind, n in scanned.items() if kind != "Pod")
+        return f"{len(report['items'])} findings" + (f"; {templates} workloads" if templates else "")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return f"{len(lines)} lines"
+
+
+def run_cases(cases: list[Case], runs: int, runner: Runner, server: ApiServer, pods: int,
+              on_run: Callable[[CaseResult, Run], None]) -> list[CaseResult]:
+    """Every available case `runs` times, round-robin so that drift hits all of them alike."""
+    results = [CaseResult(c) for c in cases]
+    for _ in range(runs):
+        for result in results:
+            case = result.case
+            if case.command is None or result.error is not None:
+                continue
+            server.clear_requests()
+            measured, stdout_path, stderr = runner.measure(case.command, case.shell, case.quiet)
+            requests = list(server.requests)
+            if measured["exit"] != 0:
+                result.error = f"exit {measured['exit']}: {stderr.strip()[-500:]}"
+                continue
+            try:
+                output = summarize_output(case.key, stdout_path, pods)
+            except (ValueError, KeyError, TypeError) as e:
+                result.error = f"unexpected output: {e}"
+                continue
+            run = Run(measured["wall"], max(measured["maxrss"], measured["tree_rss"]), requests, output)
+            result.runs.append(run)
+            on_run(result, run)
+    return results
+
+
+def kubectl_throttling(runner: Runner, kubectl: str) -> str:
+    """Whether kubectl delayed its own paginated list (client-go's client-side rate limiter)."""
+    measured, stdout_path, stderr = runner.measure([kubectl, "get", "pods", "-A", "-o", "name", "-v=3"], quiet=True)
+    waits = [line for line in stderr.splitlines() if "client-side throttling" in line]
+    total = 0.0
+    for line in waits:
+        match = re.search(r'(?:Waited for |delay=")([0-9.]+)(ms|s|µs)', line)
+        if match:
+            total += float(match.group(1)) / {"ms": 1e3, "s": 1.0, "µs": 1e6}[match.group(2)]
+    if measured["exit"] != 0:
+        return f"not measured (kubectl exited {measured['exit']})"
+    if not waits:
+        return (f"kubectl did not wait for its client-side rate limiter (no \"client-side throttling\" "
+                f"line at -v=3; `kubectl get pods -A -o name` took {measured['wall']:.1f} s)")
+    return (f"kubectl waited {len(waits)} times for its client-side rate limiter, {total:.1f} s in all "
+            f"(`kubectl get pods -A -o name -v=3`, {measured['wall']:.1f} s)")
+
+
+def pod_pages(requests: Iterable[RequestRecord]) -> int:
+    return sum(1 for r in requests if r.path.endswith("/pods"))
+
+
+_PLURALS = frozenset({"pods", "replicasets", "deployments", "daemonsets", "statefulsets", "jobs", "cronjobs",
+                      "replicationcontrollers", "nodes", "namespaces"})
+
+
+def request_breakdown(requests: Iterable[RequestRecord]) -> str:
+    """`pods 200, replicasets 71, daemonsets (get) 2, discovery 5`: requests by resource."""
+    counts: Counter[str] = Counter()
+    for r in requests:
+        segments = [s for s in r.path.split("/") if s]
+        if segments and segments[-1] in _PLURALS:
+            counts[segments[-1]] += 1
+        elif len(segments) >= 2 and segments[-2] in _PLURALS:
+            counts[f"{segments[-2]} (get)"] += 1
+        else:
+            counts["discovery"] += 1
+    return ", ".join(f"{k} {v}" for k, v in counts.most_common())
+
+
+# -- the cluster and the cases ---------------------------------------------------------------------
+
+def counted(objects: Iterable[dict[str, Any]], kinds: Counter[str], sizes: list[int]) -> Iterator[dict[str, Any]]:
+    """Pass objects through, counting kinds and sampling every 50th pod's JSON size as served."""
+    for obj in objects:
+        kinds[obj["kind"]] += 1
+        if obj["kind"] == "Pod" and kinds["Pod"] % 50 == 1:
+            item = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
+            sizes.append(len(json.dumps(item, separators=(",", ":"))))
+        yield obj
+
+
+def plugin_has_pods_only() -> bool:
+    help_text = subprocess.run([sys.executable, str(PLUGIN), "scan", "--help"], capture_output=True,
+                               text=True, check=False).stdout
+    return "--pods-only" in help_text
+
+
+def cluster_cases(server: ApiServer, kubectl: str | None, pods_only: bool) -> list[Case]:
+    plugin = [sys.executable, str(PLUGIN)]
+    docs_query = (f"{shlex.quote(kubectl or 'kubectl')} get pods --all-namespaces "
+                  f"-o=jsonpath={shlex.quote(DOCS_JSONPATH)} | sort | grep /var/run/docker.sock")
+    chunkless = docs_query.replace(" get pods --all-namespaces ", " get pods --all-namespaces --chunk-size=0 ")
+    no_kubectl = None if kubectl else "kubectl not found"
+    return [
+        Case("a", "floor: every pod page (`limit=500`), `json.loads`, nothing else",
+             [sys.executable, str(FLOOR), "pods", "--server", server.url, "--certificate-authority", server.ca_path,
+              "--token", TOKEN]),
+        Case("b", "`kubectl-dockershim scan -A -o json`" + (" `--pods-only`" if pods_only else ""),
+             [*plugin, "scan", "-A", "-o", "json", *(["--pods-only"] if pods_only else [])]),
+        Case("c", "`kubectl-dockershim scan -A -o json`, with workload templates and owners",
+             [*plugin, "scan", "-A", "-o", "json"] if pods_only else None,
+             note="" if pods_only else "not available yet: this checkout's `scan` has no `--pods-only`"),
+        Case("d", "the docs' query: `kubectl get pods --all-namespaces -o=jsonpath=… | sort | grep`",
+             [docs_query] if kubectl else None, shell=True, note=no_kubectl or ""),
+        Case("d0", "the docs' query with `--chunk-size=0` (one request)",
+             [chunkless] if kubectl else None, shell=True, note=no_kubectl or ""),
+        Case("e", "`kubectl get pods -A -o json > /dev/null`",
+             [kubectl, "get", "pods", "-A", "-o", "json"] if kubectl else None, quiet=True, note=no_kubectl or ""),
+    ]
+
+
+def profile_scan(runner: Runner, command: list[str], top: int = 25) -> str:
+    """cProfile of one plugin run: the top functions by cumulative time, as pstats prints them."""
+    path = runner.scratch / "scan.prof"
+    profiled = [sys.executable, "-m", "cProfile", "-o", str(path), *command[1:]]
+    measured, stdout_path, stderr = runner.measure(profiled, quiet=True)
+    if measured["exit"] != 0 or not path.exists():
+        return f"(profiling failed: exit {measured['exit']}: {stderr.strip()[-300:]})"
+    out = _PstatsText()
+    stats = pstats.Stats(str(path), stream=out)  # type: ignore[arg-type]
+    stats.strip_dirs().sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(15)
+    path.unlink()
+    text = "".join(out.parts)
+    return text[text.find("   ncalls"):].rstrip() if "   ncalls" in text else text
+
+
+class _PstatsText:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+
+def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: Path, kubectl: str | None,
+                 pods_only: bool, profile: bool) -> SizeResult:
+    kinds: Counter[str] = Counter()
+    sizes: list[int] = []
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    print(f"\n== {shape.pods:,} pods, {shape.namespaces} namespaces, {shape.nodes} nodes: generating and "
+          "serializing the cluster", flush=True)
+    server = ApiServer(counted(cluster_objects(shape), kinds, sizes))
+    build_seconds = time.perf_counter() - started
+    with server:
+        kubeconfig = server.write_kubeconfig(scratch / f"kubeconfig-{shape.pods}")
+        env = dict(runner_env, KUBECONFIG=str(kubeconfig))
+        runner = Runner(scratch, env)
+        throttling = "not measured (no kubectl)"
+        if kubectl:
+            # Discovery is cached per server; fill the cache as a user's kubectl would have it.
+            subprocess.run([kubectl, "api-resources"], env=env, capture_output=True, check=False)
+        cases = cluster_cases(server, kubectl, pods_only)
+        print(f"   served {sum(kinds.values()):,} objects ({build_seconds:.1f} s); {runs} run(s) per case", flush=True)
+        floor: list[float] = []
+
+        def report_run(result: CaseResult, run: Run) -> None:
+            if result.case.key == "a":
+                floor.append(run.wall)
+            ratio = f"{run.wall / statistics.median(floor):5.2f}x floor" if floor else ""
+            print(f"   ({result.case.key:>2}) {run.wall:8.2f} s  {run.rss / 2**20:7.0f} MiB  "
+                  f"{len(run.requests):4d} requests  {ratio}  {run.output}", flush=True)
+
+        results = run_cases(cases, runs, runner, server, shape.pods, report_run)
+        for r in results:
+            if r.error:
+                print(f"   ({r.case.key:>2}) FAILED: {r.error}", flush=True)
+        if kubectl:
+            throttling = kubectl_throttling(runner, kubectl)
+            print(f"   {throttling}", flush=True)
+        profile_text = ""
+        if profile:
+            main = next(r for r in reversed(results[1:3]) if r.case.command)
+            print(f"   profiling ({main.case.key}) under cProfile", flush=True)
+            assert main.case.command is not None
+            profile_text = profile_scan(runner, main.case.command)
+    pod_bytes = (round(statistics.mean(sizes)), min(sizes), max(sizes)) if sizes else (0, 0, 0)
+    return SizeResult(shape, kinds, pod_bytes, build_seconds, results, throttling,
+                      (load_before, os.getloadavg()[0]), profile_text)
+
+
+# -- start-up and offline throughput -----------------------------------------------------------------
+
+@dataclass
+class Timing:
+    label: str
+    walls: list[float]
+    rss: int
+    detail: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+
+def measure_startup(runner: Runner, runs: int) -> list[Timing]:
+    commands = [
+        ("`python -c pass` (the interpreter alone)", [sys.executable, "-c", "pass"]),
+        ("`kubectl-dockershim --help`", [sys.executable, str(PLUGIN), "--help"]),
+        ("`kubectl-dockershim version`", [sys.executable, str(PLUGIN), "version"]),
+    ]
+    timings = []
+    for label, command in commands:
+        walls, rss = [], 0
+        for _ in range(runs):
+            measured, stdout_path, stderr = runner.measure(command)
+            Path(stdout_path).unlink(missing_ok=True)
+            if measured["exit"] != 0:
+                raise RuntimeError(f"{label} exited {measured['exit']}: {stderr[-500:]}")
+            walls.append(measured["wall"])
+            rss = max(rss, measured["maxrss"])
+        timings.append(Timing(label, walls, rss))
+        print(f"   {label}: median {statistics.median(walls) * 1000:.0f} ms", flush=True)
+    return timings
+
+
+def measure_files(runner: Runner, scratch: Path, documents: int, runs: int) -> list[Timing]:
+    """`scan -f` on a generated folder, and the parsing floor (`bench/floor.py files`) on it."""
+    folder = scratch / "manifests"
+    folder.mkdir()
+    manifests = write_manifests(str(folder), documents)
+    detail = (f"{manifests.documents:,} documents in {manifests.files:,} files ({manifests.bytes / 2**20:.1f} MiB; "
+              f"{manifests.with_findings} depend on Docker)")
+    commands = [
+        ("floor: parse every file (`CSafeLoader`, `json.loads`), nothing else",
+         [sys.executable, str(FLOOR), "files", str(folder)]),
+        ("`kubectl-dockershim scan -f FOLDER -o json`", [sys.executable, str(PLUGIN), "scan", "-f", str(folder),
+                                                          "-o", "json"]),
+    ]
+    timings = [Timing(label, [], 0, detail) for label, _ in commands]
+    for _ in range(runs):
+        for timing, (label, command) in zip(timings, commands, strict=True):
+            measured, stdout_path, stderr = runner.measure(command)
+            if measured["exit"] != 0:
+                raise RuntimeError(f"{label} exited {measured['exit']}: {stderr[-500:]}")
+            output = json.loads(Path(stdout_path).read_text())
+            Path(stdout_path).unlink()
+            if "items" in output:
+                timing.detail = f"{detail}; {len(output['items'])} findings reported"
+            elif output["documents"] != manifests.documents:
+                raise RuntimeError(f"the parsing floor read {output['documents']} documents, not {documents}")
+            timing.walls.append(measured["wall"])
+            timing.rss = max(timing.rss, measured["maxrss"])
+    shutil.rmtree(folder)
+    for timing in timings:
+        print(f"   {timing.label}: {documents / timing.median:,.0f} documents/s", flush=True)
+    return timings
+
+
+# -- the report --------------------------------------------------------------------------------------
+
+def _mib(value: int) -> str:
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.2f} s" if value >= 1 else f"{value * 1000:,.0f} ms"
+
+
+def machine_lines(kubectl: str | None, revision: str) -> list[str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="utf-8") as f:
+        memory_kib = int(f.readline().split()[1])
+    kubectl_version = "not found"
+    if kubectl:
+        out = subprocess.run([kubectl, "version", "--client", "-o", "json"], capture_output=True, text=True,
+                             check=False).stdout
+        try:
+            kubectl_version = json.loads(out)["clientVersion"]["gitVersion"]
+        except (ValueError, KeyError):
+            kubectl_version = "unknown"
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores; memory {memory_kib / 2**20:.1f} GiB; {platform.system()} "
+        f"{platform.release()}",
+        f"- Python {platform.python_version()} ({sys.executable}); kubectl {kubectl_version}",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; plugin from {ROOT} "
+        f"(git {revision} when the run started)",
+        "- Client and server on the same machine over loopback HTTPS: the server (the project's test API "
+        "server, Python, pre-serialized objects) competes with the client for the same cores.",
+    ]
+
+
+def _git_revision() -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
+                         text=True, check=False).stdout.strip()
+    return out or "unknown"
+
+
+def size_table(size: SizeResult) -> list[str]:
+    floor = size.case("a")
+    floor_median = floor.median if floor and floor.ok else None
+    lines = [
+        "| case | median wall | min–max | peak RSS | requests (pod pages) | vs floor | output |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in size.cases:
+        title = f"({r.case.key}) {r.case.title}".replace("|", "\\|")  # a pipe would end the cell
+        if not r.ok:
+            reason = r.error or r.case.note or "not run"
+            lines.append(f"| {title} | — | — | — | — | — | {reason} |")
+            continue
+        ratio = f"{r.median / floor_median:.2f}×" if floor_median else "—"
+        pages = max(pod_pages(run.requests) for run in r.runs)
+        lines.append(f"| {title} | {_seconds(r.median)} | {_seconds(min(r.walls))}–{_seconds(max(r.walls))} | "
+                     f"{_mib(r.rss)} | {r.requests} ({pages}) | {ratio} | {r.runs[-1].output} |")
+    return lines
+
+
+def size_section(size: SizeResult, runs: int) -> list[str]:
+    shape = size.shape
+    kinds = ", ".join(f"{n:,} {k}s" for k, n in size.objects.most_common())
+    mean, low, high = size.pod_bytes
+    lines = [
+        f"### {shape.pods:,} pods",
+        "",
+        f"{shape.namespaces} namespaces of ordinary services and {shape.nodes} worker nodes: {kinds}. "
+        f"A pod is {mean / 1000:.1f} KB of JSON on average ({low / 1000:.1f}–{high / 1000:.1f} KB); "
+        f"{math.ceil(shape.pods / PAGE_SIZE)} page(s) of {PAGE_SIZE}. Median of {runs} run(s), round-robin.",
+        "",
+        *size_table(size),
+        "",
+        "Requests by resource (last run of each case):",
+        "",
+    ]
+    lines += [f"- ({r.case.key}) {request_breakdown(r.runs[-1].requests)}" for r in size.cases if r.ok]
+    lines += ["", f"kubectl's client-side rate limiting: {size.throttling}.", "",
+              f"1-minute load average before and after these runs: {size.load[0]:.2f} and {size.load[1]:.2f} "
+              f"({os.cpu_count()} cores; anything else running on the machine shows in the min–max spread).", ""]
+    return lines
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def targets_section(size: SizeResult, startup: list[Timing], files: Timing | None, documents: int) -> list[str]:
+    """The issue's targets, each met or not, with the numbers."""
+    floor, docs = size.case("a"), size.case("d")
+    lines = [f"## The issue's targets (at {size.shape.pods:,} pods)", "",
+             "| target | measured | verdict |", "|---|---|---|"]
+    for key in ("b", "c"):
+        scan = size.case(key)
+        if scan is None or not scan.ok:
+            continue
+        with_templates = size.case("c")
+        label = f"({key}) " + ("scan -A --pods-only" if key == "b" and with_templates and with_templates.ok
+                               else "scan -A")
+        if floor and floor.ok:
+            ratio = scan.median / floor.median
+            lines.append(f"| {label}: ≤ {TARGET_RATIO}× the floor's wall time | {_seconds(scan.median)} vs "
+                         f"{_seconds(floor.median)}: {ratio:.2f}× | {verdict(ratio <= TARGET_RATIO)} |")
+        lines.append(f"| {label}: peak RSS < {_mib(TARGET_RSS)} | {_mib(scan.rss)} | "
+                     f"{verdict(scan.rss < TARGET_RSS)} |")
+        run = scan.runs[-1]
+        pages = pod_pages(run.requests)
+        listed = _list_pages(run.requests)
+        extra = len(run.requests) - pages - listed
+        lines.append(f"| {label}: requests ≤ pod pages + a small constant per namespace scope "
+                     f"(≤ {TARGET_EXTRA_REQUESTS}) | {len(run.requests)} = {pages} pod pages"
+                     + (f" + {listed} workload-list pages" if listed else "")
+                     + f" + {extra} other (owners, nodes) | {verdict(extra <= TARGET_EXTRA_REQUESTS)} |")
+        if docs and docs.ok:
+            faster = scan.median < docs.median
+            smaller = scan.rss < docs.rss
+            lines.append(f"| {label}: ahead of the docs' query (d) in time and memory | {_seconds(scan.median)} "
+                         f"vs {_seconds(docs.median)}; {_mib(scan.rss)} vs {_mib(docs.rss)} | "
+                         f"{verdict(faster and smaller)} |")
+    help_timing = next((t for t in startup if "--help" in t.label), None)
+    if help_timing:
+        lines.append(f"| `--help` < {TARGET_HELP_SECONDS * 1000:.0f} ms | {_seconds(help_timing.median)} | "
+                     f"{verdict(help_timing.median < TARGET_HELP_SECONDS)} |")
+    if files:
+        rate = documents / files.median
+        lines.append(f"| `scan -f` ≥ {TARGET_DOCS_PER_SECOND:,} documents/s | {rate:,.0f} documents/s | "
+                     f"{verdict(rate >= TARGET_DOCS_PER_SECOND)} |")
+    return lines + [""]
+
+
+def _list_pages(requests: Iterable[RequestRecord]) -> int:
+    """Pages of cluster-wide workload lists: what `scan -A` reads for templates (owner lookups,
+    by contrast, are namespaced)."""
+    workloads = ("/replicasets", "/deployments", "/daemonsets", "/statefulsets", "/jobs", "/cronjobs",
+                 "/replicationcontrollers")
+    return sum(1 for r in requests if r.path.endswith(workloads) and "/namespaces/" not in r.path)
+
+
+def write_report(path: Path, sizes: list[SizeResult], startup: list[Timing], files: list[Timing],
+                 documents: int, runs: int, kubectl: str | None, command: str, revision: str) -> None:
+    lines = [
+        "# Benchmarks",
+        "",
+        "How fast and how small `kubectl dockershim scan` is on a large cluster, next to the least work any "
+        "client must do (the floor) and to what users run today (the Kubernetes docs' query through "
+        "`kubectl`). Generated by `bench/run.py`; rerun it with:",
+        "",
+        "```sh",
+        command,
+        "```",
+        "",
+        "## Machine",
+        "",
+        *machine_lines(kubectl, revision),
+        "",
+        *targets_section(sizes[0], startup, files[-1] if files else None, documents),
+        "## Cluster scans",
+        "",
+        "Each case is a fresh process, timed from its start to its exit (`bench/measure.py`). Peak RSS is "
+        "the largest `ru_maxrss` of the process and its descendants, and for the shell pipelines at least "
+        "the largest sum over the pipeline's processes sampled every 50 ms. Requests are those the server "
+        "logged during the run (its log is cleared before each). kubectl runs with a warm discovery cache.",
+        "",
+    ]
+    for size in sizes:
+        lines += size_section(size, runs)
+    lines += ["## Start-up", "", "| command | median | min–max | peak RSS |", "|---|---:|---:|---:|"]
+    for t in startup:
+        lines.append(f"| {t.label} | {_seconds(t.median)} | {_seconds(min(t.walls))}–{_seconds(max(t.walls))} | "
+                     f"{_mib(t.rss)} |")
+    lines += ["", f"Median of {len(startup[0].walls) if startup else 0} runs each.", ""]
+    if files:
+        lines += ["## Offline throughput: `scan -f`", "", f"On {files[-1].detail}; median of {runs} run(s).", "",
+                  "| command | median | min–max | documents/s | peak RSS |", "|---|---:|---:|---:|---:|"]
+        for t in files:
+            lines.append(f"| {t.label} | {_seconds(t.median)} | {_seconds(min(t.walls))}–{_seconds(max(t.walls))} | "
+                         f"{documents / t.median:,.0f} | {_mib(t.rss)} |")
+        lines.append("")
+    for size in sizes:
+        if size.profile:
+            lines += [f"## Profile of the plugin's scan at {size.shape.pods:,} pods", "",
+                      "One run under cProfile (which slows it down): top functions by cumulative time, then by "
+                      "own time.", "", "```", size.profile, "```", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+# -- main --------------------------------------------------------------------------------------------
+
+def find_kubectl() -> str | None:
+    search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    return shutil.which("kubectl", path=search)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pods", type=int, action="append", metavar="N",
+                        help="pods in the synthetic cluster; repeat for several sizes, the first is judged "
+                             "against the targets (default: 100000)")
+    parser.add_argument("--runs", type=int, default=3, metavar="R", help="runs per case (default: 3)")
+    parser.add_argument("--documents", type=int, default=10_000, help="manifest documents for scan -f")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="the Markdown report")
+    parser.add_argument("--profile", action="store_true", help="also profile the plugin's scan under cProfile")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run for CI (300 pods, 1 run, 200 documents; report in a temporary file)")
+    args = parser.parse_args(argv)
+    pod_counts = args.pods or [100_000]
+    startup_runs = 10
+    if args.smoke:
+        pod_counts, args.runs, args.documents, startup_runs = [300], 1, 200, 3
+        args.out = os.path.join(tempfile.gettempdir(), "kubectl-dockershim-bench-smoke.md")
+    kubectl = find_kubectl()
+    pods_only = plugin_has_pods_only()
+    revision = _git_revision()
+    command = "python bench/run.py " + " ".join(
+        [f"--pods {n}" for n in pod_counts] + ([f"--runs {args.runs}"] if args.runs != 3 else [])
+        + (["--profile"] if args.profile else []) + (["--smoke"] if args.smoke else []))
+    print(f"kubectl: {kubectl or 'not found'}; scan --pods-only: {'yes' if pods_only else 'no'}", flush=True)
+
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="kubectl-dockershim-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        env = dict(os.environ, KUBECACHEDIR=str(scratch / "kube-cache"))
+        env.pop("KUBECONFIG", None)
+        sizes = []
+        for pods in pod_counts:
+            size = measure_size(Shape.for_pods(pods), args.runs, env, scratch, kubectl, pods_only, args.profile)
+            failed |= any(r.error for r in size.cases) or not kubectl
+            sizes.append(size)
+        print("\n== start-up", flush=True)
+        runner = Runner(scratch, env)
+        startup: list[Timing] = []
+        files: list[Timing] = []
+        try:
+            startup = measure_startup(runner, startup_runs)
+            print(f"== scan -f on {args.documents:,} documents", flush=True)
+            files = measure_files(runner, scratch, args.documents, args.runs)
+        except RuntimeError as e:
+            print(f"FAILED: {e}", flush=True)
+            failed = True
+        out = Path(args.out)
+        write_report(out, sizes, startup, files, args.documents, args.runs, kubectl, command, revision)
+
+    print("\n== ratios to the floor (median wall time)")
+    for size in sizes:
+        floor = size.case("a")
+        for r in size.cases:
+            if r.ok and floor and floor.ok:
+                print(f"   {size.shape.pods:>7,} pods ({r.case.key:>2}) {r.median / floor.median:6.2f}x  "
+                      f"{_seconds(r.median):>10}  {_mib(r.rss):>10}  {r.case.title}")
+            elif not r.ok:
+                print(f"   {size.shape.pods:>7,} pods ({r.case.key:>2})      —  {r.error or r.case.note}")
+    print(f"\nreport: {out}")
+    if failed:
+        print("FAILED: a case did not run (see above)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
