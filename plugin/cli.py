@@ -323,19 +323,24 @@ def _scan_contexts(args, settings: RuleSettings, choice: dict, node_runtimes: bo
     return merge_reports(reports)
 
 
+def _write_document(document: dict, output: str, out: TextIO) -> None:
+    """A plain document as `-o json` (indented like kubectl's) or `-o yaml` (keys in order)."""
+    if output == "json":
+        import json
+
+        out.write(json.dumps(document, indent=4) + "\n")
+    else:
+        import yaml
+
+        out.write(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
+
+
 def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -> None:
     from plugin.printers.summary import print_summary, summary_document
 
     if output in ("json", "yaml"):
         document = summary_document(report)
-        if output == "json":
-            import json
-
-            out.write(json.dumps(document, indent=4) + "\n")
-        else:
-            import yaml
-
-            out.write(yaml.safe_dump(document, sort_keys=False))
+        _write_document(document, output, out)
     elif output in ("", "wide"):
         print_summary(report, out, no_headers)
     else:
@@ -355,14 +360,7 @@ def cmd_nodes(argv: list[str], out: TextIO, err: TextIO) -> int:
         from plugin.printers.nodes import nodes_document
 
         document = nodes_document(context, nodes)
-        if output == "json":
-            import json
-
-            out.write(json.dumps(document, indent=4) + "\n")
-        else:
-            import yaml
-
-            out.write(yaml.safe_dump(document, sort_keys=False))
+        _write_document(document, output, out)
         return EXIT_OK
     from plugin.printers.nodes import print_nodes
 
@@ -403,14 +401,7 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
 
     if output:
         document = describe.explanation_document(explanation)
-        if output == "json":
-            import json
-
-            out.write(json.dumps(document, indent=4) + "\n")
-        else:
-            import yaml
-
-            out.write(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
+        _write_document(document, output, out)
     else:
         describe.print_explanation(explanation, out)
     return EXIT_INCOMPLETE if problems else EXIT_OK
