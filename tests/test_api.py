@@ -21,6 +21,7 @@ from plugin.errors import ApiError, ConfigError
 from plugin.kubeconfig import ConnectionFlags, InClusterFiles, load_connection
 from plugin.resources import DAEMONSETS, NODES, PODS, Resource
 from tests.apiserver import ApiServer, Fault, Policy, Rule
+from tests.loopback import closed_port
 
 ROLLOUTS = Resource("Rollout", "rollouts", "argoproj.io", "v1alpha1", True)
 # One try per request: these tests are about single answers; retries are tested in
@@ -331,12 +332,6 @@ def test_a_non_json_success_is_an_error(tmp_path: Path, home: Path) -> None:
 
 
 # --- errors before an answer ----------------------------------------------------------------------
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_connection_refused(tmp_path: Path, home: Path) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import sys
@@ -20,18 +19,9 @@ import pytest
 
 from tests.apiserver import ApiServer, Fault, Policy, Rule
 from tests.k8s_validate import InvalidObject, validate_object, validate_objects
+from tests.kubectl import kubectl_binary
 
-
-def _kubectl_binary() -> str | None:
-    found = shutil.which("kubectl")
-    if found:
-        return found
-    beside_python = Path(sys.executable).parent / "kubectl"
-    return str(beside_python) if beside_python.exists() else None
-
-
-KUBECTL = _kubectl_binary()
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="no kubectl binary on PATH or next to python")
+KUBECTL = kubectl_binary()
 
 
 def _pod(namespace: str, name: str, node: str, phase: str, labels: dict[str, str] | None = None,
@@ -121,7 +111,6 @@ def kubeconfig(server: ApiServer, tmp_path_factory: pytest.TempPathFactory) -> s
 
 @pytest.fixture(scope="module")
 def kubectl(kubeconfig: str, tmp_path_factory: pytest.TempPathFactory):
-    assert KUBECTL is not None
     # A private discovery cache: kubectl must not write to the user's ~/.kube.
     env = {**os.environ, "KUBECONFIG": kubeconfig, "KUBECACHEDIR": str(tmp_path_factory.mktemp("cache"))}
 
@@ -161,7 +150,6 @@ def test_validation_names_the_bad_object() -> None:
 
 # -- listing with kubectl ------------------------------------------------------------------------
 
-@needs_kubectl
 def test_kubectl_lists_pods_across_namespaces_sorted(api: ApiServer, kubectl) -> None:
     result = kubectl("get", "pods", "-A", "-o", "json")
     assert result.returncode == 0, result.stderr
@@ -174,7 +162,6 @@ def test_kubectl_lists_pods_across_namespaces_sorted(api: ApiServer, kubectl) ->
     assert len(lists) == 1 and lists[0].user == "admin" and lists[0].status == 200
 
 
-@needs_kubectl
 def test_kubectl_jsonpath(api: ApiServer, kubectl) -> None:
     result = kubectl("get", "pods", "-A", "-o",
                      "jsonpath={range .items[*]}{.metadata.name}:{.spec.nodeName}{'\\n'}{end}")
@@ -183,7 +170,6 @@ def test_kubectl_jsonpath(api: ApiServer, kubectl) -> None:
         "agent-x:node-1", "web-1:node-1", "web-2:node-2", "batch-1:node-2", "db-0:node-1"]
 
 
-@needs_kubectl
 def test_kubectl_chunked_list_follows_continue_tokens(api: ApiServer, kubectl) -> None:
     result = kubectl("get", "pods", "-A", "--chunk-size=2", "-o", "name")
     assert result.returncode == 0, result.stderr
@@ -195,7 +181,6 @@ def test_kubectl_chunked_list_follows_continue_tokens(api: ApiServer, kubectl) -
     assert len(set(tokens)) == 2 and all(tokens)
 
 
-@needs_kubectl
 def test_kubectl_namespaced_and_cluster_scoped_kinds(api: ApiServer, kubectl) -> None:
     daemonsets = kubectl("get", "ds", "-n", "kube-system", "-o", "name")
     assert daemonsets.stdout.split() == ["daemonset.apps/agent"], daemonsets.stderr
@@ -209,7 +194,6 @@ def test_kubectl_namespaced_and_cluster_scoped_kinds(api: ApiServer, kubectl) ->
         "/apis/apps/v1/namespaces/kube-system/daemonsets", "/api/v1/nodes", "/api/v1/namespaces"}
 
 
-@needs_kubectl
 @pytest.mark.parametrize(("selector", "expected"), [
     ("app=web", ["web-1", "web-2"]),
     ("app==web,tier=front", ["web-1"]),
@@ -227,7 +211,6 @@ def test_kubectl_label_selectors(api: ApiServer, kubectl, selector: str, expecte
     assert api.requests[-1].query["labelSelector"] == [selector]
 
 
-@needs_kubectl
 @pytest.mark.parametrize(("selector", "expected"), [
     ("spec.nodeName=node-2", ["web-2", "batch-1"]),
     ("spec.nodeName==node-1,status.phase!=Running", ["db-0"]),
@@ -240,7 +223,6 @@ def test_kubectl_field_selectors(api: ApiServer, kubectl, selector: str, expecte
     assert _names(result.stdout) == expected
 
 
-@needs_kubectl
 def test_kubectl_unsupported_field_selector(api: ApiServer, kubectl) -> None:
     result = kubectl("get", "pods", "-A", "--field-selector", "status.hostIP=10.0.0.1")
     assert result.returncode == 1
@@ -249,7 +231,6 @@ def test_kubectl_unsupported_field_selector(api: ApiServer, kubectl) -> None:
     assert api.requests[-1].status == 400
 
 
-@needs_kubectl
 def test_kubectl_get_by_name_and_not_found(api: ApiServer, kubectl) -> None:
     found = kubectl("get", "ds", "agent", "-n", "kube-system", "-o", "json")
     assert found.returncode == 0, found.stderr
@@ -265,7 +246,6 @@ def test_kubectl_get_by_name_and_not_found(api: ApiServer, kubectl) -> None:
 
 # -- authentication and authorization -------------------------------------------------------------
 
-@needs_kubectl
 def test_kubectl_unauthorized(api: ApiServer, kubectl) -> None:
     result = kubectl("--context", "bad-token", "get", "pods", "-A")
     assert result.returncode == 1
@@ -280,7 +260,6 @@ def test_missing_token_gets_the_status_body(api: ApiServer) -> None:
     assert (code, body) == (401, UNAUTHORIZED)
 
 
-@needs_kubectl
 def test_kubectl_forbidden_messages(api: ApiServer, kubectl) -> None:
     cluster_wide = kubectl("--context", "alice", "get", "pods", "-A")
     assert cluster_wide.returncode == 1
@@ -304,7 +283,6 @@ def test_forbidden_status_body(api: ApiServer) -> None:
     assert code == 200  # discovery is open to every authenticated user
 
 
-@needs_kubectl
 def test_kubectl_impersonation_is_recorded(api: ApiServer, kubectl) -> None:
     result = kubectl("--as", "alice", "--as-group", "devs", "--as-group", "ops", "get", "pods", "-A")
     assert 'User "alice" cannot list resource "pods"' in result.stderr
@@ -328,7 +306,6 @@ def test_impersonation_needs_permission() -> None:
                                'in API group "" at the cluster scope')
 
 
-@needs_kubectl
 def test_kubectl_client_certificate(api: ApiServer, kubectl) -> None:
     result = kubectl("--context", "by-cert", "get", "nodes", "-o", "name")
     assert result.stdout.split() == ["node/node-1", "node/node-2"], result.stderr
@@ -338,7 +315,6 @@ def test_kubectl_client_certificate(api: ApiServer, kubectl) -> None:
 
 # -- request log, methods, raw protocol -----------------------------------------------------------
 
-@needs_kubectl
 def test_request_log_records_only_get_from_kubectl_get(api: ApiServer, kubectl) -> None:
     kubectl("get", "pods", "-A", "-o", "name")
     kubectl("get", "ds", "agent", "-n", "kube-system")
@@ -374,7 +350,6 @@ def test_selector_pages_do_not_count_remaining(api: ApiServer) -> None:
 
 # -- faults ----------------------------------------------------------------------------------------
 
-@needs_kubectl
 def test_faults_retry_after_and_dropped_connection(api: ApiServer, kubectl) -> None:
     api.faults.append(Fault("/api/v1/pods", status=429, headers={"Retry-After": "0"}))
     api.faults.append(Fault("/api/v1/pods", status=None, close_connection=True))
@@ -384,7 +359,6 @@ def test_faults_retry_after_and_dropped_connection(api: ApiServer, kubectl) -> N
     assert [f.hits for f in api.faults] == [1, 1]
 
 
-@needs_kubectl
 def test_fault_expired_continue(api: ApiServer, kubectl) -> None:
     api.faults.append(Fault("/api/v1/pods", status=410, on_continue_only=True))
     result = kubectl("get", "pods", "-A", "--chunk-size=2", "-o", "name")
@@ -417,7 +391,6 @@ def test_add_and_set_objects() -> None:
         ApiServer([{"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "w"}}])
 
 
-@needs_kubectl
 def test_command_line(tmp_path: Path) -> None:
     objects = tmp_path / "objects.json"
     objects.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": OBJECTS}))
@@ -430,7 +403,6 @@ def test_command_line(tmp_path: Path) -> None:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip()
         assert url.startswith("https://127.0.0.1:")
-        assert KUBECTL is not None
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "KUBECACHEDIR": str(tmp_path / "cache")}
         result = subprocess.run([KUBECTL, "get", "pods", "-A", "-o", "name"], env=env, capture_output=True,
                                 text=True, stdin=subprocess.DEVNULL, timeout=30)

@@ -17,17 +17,9 @@ import yaml
 
 from plugin.sources import files
 from plugin.sources.files import MAX_ALIAS_NODES, MAX_DEPTH, MAX_NODES, read_manifests
+from tests.test_files import write
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: nginx\n"
-
-
-def write(path: Path, text: str | bytes) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text)
-    return str(path)
 
 
 def billion_laughs(levels: int = 9, width: int = 9) -> str:

@@ -29,6 +29,7 @@ from plugin.api import RetryPolicy
 from plugin.cli import main
 from tests.apiserver import ApiServer, Policy, Rule
 from tests.e2e import cluster
+from tests.loopback import closed_port
 
 TOKEN = "kds-token-7f3a9c2e5b1d4a60"
 REJECTED_TOKEN = "kds-rejected-token-0b9e1c77"
@@ -102,14 +103,6 @@ def kubeconfig(server_url: str, user: dict[str, Any], ca_pem: bytes | None = Non
 
 def server_ca(server: ApiServer) -> bytes:
     return Path(server.ca_path).read_bytes()
-
-
-def closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def exec_plugin(tmp_path: Path, body: str) -> str:

@@ -21,6 +21,7 @@ from plugin.errors import ApiError, ConfigError
 from plugin.kubeconfig import ConnectionFlags, InClusterFiles, load_connection
 from plugin.resources import PODS, REPLICASETS
 from tests.apiserver import ApiServer, Fault, Policy, Rule
+from tests.loopback import closed_port
 
 
 def pod(name: str, namespace: str = "default") -> dict[str, Any]:
@@ -271,12 +272,6 @@ def test_a_body_cut_short_every_time_gives_up(tmp_path: Path, sleeps: Sleeps) ->
 
 
 # --- failures that are not retried --------------------------------------------------------------
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_connection_refused_fails_at_once(tmp_path: Path, sleeps: Sleeps) -> None:

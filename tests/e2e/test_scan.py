@@ -10,6 +10,7 @@ import yaml
 
 from tests.e2e.cluster import EXPECTED_ROWS
 from tests.e2e.conftest import Plugin
+from tests.loopback import closed_port
 
 
 def table_rows(stdout: str) -> list[tuple[str, ...]]:
@@ -123,11 +124,7 @@ def test_unknown_context(plugin: Plugin) -> None:
 
 
 def test_connection_refused(plugin: Plugin) -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port()
     result = plugin.run("scan", "--server", f"https://127.0.0.1:{port}")
     assert result.returncode == 1
     assert result.stderr == (f"The connection to the server 127.0.0.1:{port} was refused - "
