@@ -8,6 +8,7 @@ small derived properties lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 SEVERITIES = ("high", "medium", "low", "info")
 
@@ -35,10 +36,11 @@ class Origin:
         return f"{self.file}#{self.document}" if self.document is not None else self.file
 
 
-@dataclass(frozen=True)
-class SourceObject:
+class SourceObject(NamedTuple):
     """A Kubernetes object as a source yields it. `kind` is set even when the API omitted it
-    (list items carry no kind), so later stages never have to guess."""
+    (list items carry no kind), so later stages never have to guess. A named tuple, not a
+    dataclass: one is made per object of the cluster, and a tuple is built several times faster
+    than a frozen dataclass."""
 
     kind: str
     api_version: str
