@@ -121,11 +121,13 @@ def kubectl(kubeconfig: str, tmp_path_factory: pytest.TempPathFactory):
     return run
 
 
-def _raw(server: ApiServer, path: str, token: str | None = "admin-token", method: str = "GET"
-         ) -> tuple[int, dict[str, Any], http.client.HTTPResponse]:
+def _raw(server: ApiServer, path: str, token: str | None = "admin-token", method: str = "GET",
+         accept: str | None = None) -> tuple[int, dict[str, Any], http.client.HTTPResponse]:
     context = ssl.create_default_context(cafile=server.ca_path)
     conn = http.client.HTTPSConnection("127.0.0.1", server.port, context=context, timeout=10)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if accept is not None:
+        headers["Accept"] = accept
     conn.request(method, path, headers=headers)
     response = conn.getresponse()
     body = json.loads(response.read())
@@ -340,6 +342,41 @@ def test_pages_carry_continue_and_remaining_count(api: ApiServer) -> None:
     assert len({page["metadata"]["resourceVersion"] for page in (first, second, third)}) == 1
     code, body, _ = _raw(api, "/api/v1/pods?limit=2&continue=not-a-token")
     assert (code, body["reason"]) == (400, "BadRequest")
+
+
+PARTIAL_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+def test_metadata_only_lists_and_gets(api: ApiServer) -> None:
+    code, page, _ = _raw(api, "/api/v1/pods?limit=2", accept=PARTIAL_LIST + ",application/json")
+    assert code == 200
+    assert (page["kind"], page["apiVersion"]) == ("PartialObjectMetadataList", "meta.k8s.io/v1")
+    assert page["metadata"]["remainingItemCount"] == 3 and page["metadata"]["continue"]
+    assert [sorted(item) for item in page["items"]] == [["apiVersion", "kind", "metadata"]] * 2
+    assert {item["kind"] for item in page["items"]} == {"PartialObjectMetadata"}
+    _, whole, _ = _raw(api, "/api/v1/pods?limit=2")
+    assert [item["metadata"] for item in page["items"]] == [item["metadata"] for item in whole["items"]]
+    # A get with the list form falls through to the next alternative, whole JSON.
+    name = whole["items"][0]["metadata"]["name"]
+    namespace = whole["items"][0]["metadata"]["namespace"]
+    code, obj, _ = _raw(api, f"/api/v1/namespaces/{namespace}/pods/{name}", accept=PARTIAL_LIST + ",application/json")
+    assert code == 200 and obj["kind"] == "Pod" and "spec" in obj
+    code, obj, _ = _raw(api, f"/api/v1/namespaces/{namespace}/pods/{name}",
+                        accept="application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
+    assert code == 200 and obj["kind"] == "PartialObjectMetadata" and "spec" not in obj
+    code, body, _ = _raw(api, "/api/v1/pods", accept="application/yaml")
+    assert (code, body["reason"]) == (406, "NotAcceptable")
+
+
+def test_a_server_without_metadata_lists_sends_whole_objects(api: ApiServer) -> None:
+    api.partial_metadata = False
+    try:
+        code, page, _ = _raw(api, "/api/v1/pods", accept=PARTIAL_LIST + ",application/json")
+        assert code == 200 and page["kind"] == "PodList" and all("spec" in item for item in page["items"])
+        code, body, _ = _raw(api, "/api/v1/pods", accept=PARTIAL_LIST)
+        assert (code, body["reason"]) == (406, "NotAcceptable")
+    finally:
+        api.partial_metadata = True
 
 
 def test_selector_pages_do_not_count_remaining(api: ApiServer) -> None:

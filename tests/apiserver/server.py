@@ -103,6 +103,32 @@ def _route(segments: list[str]) -> _Target | None:
     return _Target(resource, namespace, name)
 
 
+_PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
+
+def _negotiate(accept: str, *, is_list: bool, partial_metadata: bool) -> str | None:
+    """The form of the answer, from the Accept header's alternatives in order, as the real server
+    picks it: "full" (the objects), "metadata" (PartialObjectMetadata[List]), or None (406).
+    `as=PartialObjectMetadataList` is for lists and `as=PartialObjectMetadata` for gets; an
+    alternative that does not fit the request is passed over for the next."""
+    if not accept.strip():
+        return "full"
+    for alternative in accept.split(","):
+        media, *parameters = [part.strip() for part in alternative.split(";")]
+        if media not in ("application/json", "application/*", "*/*"):
+            continue
+        options = dict(p.partition("=")[::2] for p in parameters)
+        wanted = options.get("as")
+        if wanted is None:
+            return "full"
+        if not partial_metadata:
+            continue
+        if options.get("g") == "meta.k8s.io" and options.get("v") in ("v1", "v1beta1") \
+                and wanted == ("PartialObjectMetadataList" if is_list else "PartialObjectMetadata"):
+            return "metadata"
+    return None
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # idle keep-alive connections must not hold up stop()
@@ -186,9 +212,9 @@ def _cert_subject(cert: Mapping[str, Any] | None) -> tuple[str | None, tuple[str
     return common_name, tuple(organizations)
 
 
-def _list_body(resource: Resource, metadata: Mapping[str, Any], items: Sequence[bytes]) -> list[bytes]:
-    head = json.dumps({"kind": f"{resource.kind}List", "apiVersion": resource.api_version,
-                       "metadata": metadata}, separators=(",", ":")).encode()
+def _list_body(kind: str, api_version: str, metadata: Mapping[str, Any], items: Sequence[bytes]) -> list[bytes]:
+    head = json.dumps({"kind": kind, "apiVersion": api_version, "metadata": metadata},
+                      separators=(",", ":")).encode()
     parts = [head[:-1] + b',"items":[']
     for i in range(0, len(items), _ITEMS_PER_WRITE):
         chunk = b",".join(items[i:i + _ITEMS_PER_WRITE])
@@ -201,9 +227,12 @@ class ApiServer:
     """See the module docstring; `start()` it, point kubectl at `write_kubeconfig()`, read `requests`."""
 
     def __init__(self, objects: Iterable[Mapping[str, Any]], tokens: Mapping[str, str] | None = None,
-                 policy: Policy | None = None, *, port: int = 0) -> None:
+                 policy: Policy | None = None, *, port: int = 0, partial_metadata: bool = True) -> None:
         self.tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
         self.policy = policy  # None: every authenticated user may do everything
+        # False: ignore `Accept: ...;as=PartialObjectMetadataList` and send whole objects, as an
+        # aggregated API or a proxy that does not know the metadata-only form would.
+        self.partial_metadata = partial_metadata
         self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
         self._store = Store.build(objects)  # before mkdtemp: invalid objects must not leak a directory
@@ -402,7 +431,7 @@ class ApiServer:
 
         if method != "GET":
             return record(_error(status.status_body(405)))
-        return record(self._serve(impersonated_user or user, path, query))
+        return record(self._serve(impersonated_user or user, path, query, headers.get("Accept") or ""))
 
     def _fault_answer(self, fault: Fault, is_continue: bool) -> _Answer:
         reason, message = fault.reason, fault.message
@@ -417,7 +446,7 @@ class ApiServer:
         body = status.status_body(fault.status or 500, message, reason, details)
         return _Answer(fault.status or 500, [body], dict(fault.headers))
 
-    def _serve(self, user: str, path: str, query: dict[str, list[str]]) -> _Answer:
+    def _serve(self, user: str, path: str, query: dict[str, list[str]], accept: str = "") -> _Answer:
         segments = [unquote(s) for s in path.split("/") if s]
         discovery = self._discovery.get(tuple(segments))
         if discovery is not None:
@@ -434,15 +463,20 @@ class ApiServer:
             return _error(status.forbidden(user, verb, resource, resource.group, scope, name))
         if watch:
             return _error(status.status_body(405, "watch is not supported by the test API server"))
+        form = _negotiate(accept, is_list=name is None, partial_metadata=self.partial_metadata)
+        if form is None:
+            return _error(status.status_body(406, f"only the following media types are accepted: "
+                                                  f"application/json, {_PARTIAL}"))
         store = self._store  # one snapshot for the whole request
         if name is not None:
-            body = store.get(resource, namespace, name)
+            body = store.get(resource, namespace, name, metadata_only=form == "metadata")
             if body is None:
                 return _error(status.not_found(resource, name))
             return _Answer(200, [body])
-        return self._list(store, resource, namespace, query)
+        return self._list(store, resource, namespace, query, metadata_only=form == "metadata")
 
-    def _list(self, store: Store, resource: Resource, namespace: str, query: dict[str, list[str]]) -> _Answer:
+    def _list(self, store: Store, resource: Resource, namespace: str, query: dict[str, list[str]],
+              metadata_only: bool = False) -> _Answer:
         def param(name: str) -> str:
             return query.get(name, [""])[-1]
 
@@ -462,11 +496,13 @@ class ApiServer:
             except BadContinue as e:
                 return _error(status.status_body(400, str(e)))
         page = store.list_page(resource, namespace or None, limit=limit, start_after=start_after,
-                               labels=labels, fields=fields)
+                               labels=labels, fields=fields, metadata_only=metadata_only)
         metadata: dict[str, Any] = {"resourceVersion": str(rv)}
         if page.continue_after is not None:
             metadata["continue"] = encode_continue(rv, page.continue_after)
             if page.remaining is not None:
                 metadata["remainingItemCount"] = page.remaining
-        return _Answer(200, _list_body(resource, metadata, page.items))
+        if metadata_only:
+            return _Answer(200, _list_body("PartialObjectMetadataList", "meta.k8s.io/v1", metadata, page.items))
+        return _Answer(200, _list_body(f"{resource.kind}List", resource.api_version, metadata, page.items))
 

@@ -34,6 +34,7 @@ class Entry:
     fields: tuple[str, ...]  # selectable field values, in the order of Resource.fields
     item: bytes  # the object as a list item: JSON without kind and apiVersion
     explicit: bool = True  # False for namespaces the store derived from other objects
+    metadata_item: bytes = b""  # the object as a PartialObjectMetadata (metadata only)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def _entry(obj: Mapping[str, Any], resource_version: int) -> tuple[Resource, Ent
     labels = metadata.get("labels") or {}
     fields = tuple(get(item) for get in resource.fields.values())
     data = json.dumps(item, separators=(",", ":")).encode()
-    return resource, Entry(namespace, name, labels, fields, data)
+    partial = json.dumps({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata},
+                         separators=(",", ":")).encode()
+    return resource, Entry(namespace, name, labels, fields, data, metadata_item=partial)
 
 
 def _derived_namespace(name: str, resource_version: int) -> Entry:
@@ -119,7 +122,8 @@ def _derived_namespace(name: str, resource_version: int) -> Entry:
         "spec": {"finalizers": ["kubernetes"]},
         "status": {"phase": "Active"},
     }, resource_version)
-    return Entry(entry.namespace, entry.name, entry.labels, entry.fields, entry.item, explicit=False)
+    return Entry(entry.namespace, entry.name, entry.labels, entry.fields, entry.item, explicit=False,
+                 metadata_item=entry.metadata_item)
 
 
 class _Table:
@@ -174,25 +178,28 @@ class Store:
     def count(self) -> int:
         return sum(len(t.entries) for t in self._tables.values())
 
-    def get(self, resource: Resource, namespace: str, name: str) -> bytes | None:
+    def get(self, resource: Resource, namespace: str, name: str, metadata_only: bool = False) -> bytes | None:
         """The object with its kind and apiVersion, as a get returns it."""
         entry = self._tables[resource].by_key.get((namespace if resource.namespaced else "", name))
         if entry is None:
             return None
+        if metadata_only:
+            return entry.metadata_item
         prefix = json.dumps({"kind": resource.kind, "apiVersion": resource.api_version},
                             separators=(",", ":")).encode()
         return prefix[:-1] + b"," + entry.item[1:]
 
     def list_page(self, resource: Resource, namespace: str | None, *, limit: int | None = None,
                   start_after: Key | None = None, labels: LabelPredicate | None = None,
-                  fields: FieldPredicate | None = None) -> Page:
+                  fields: FieldPredicate | None = None, metadata_only: bool = False) -> Page:
+        """One page of items; `metadata_only` gives them as PartialObjectMetadata."""
         table = self._tables[resource]
         lo, hi = table.span(namespace if resource.namespaced else None)
         start = max(lo, bisect_right(table.keys, start_after)) if start_after else lo
         entries = table.entries
         if labels is None and fields is None:
             end = hi if not limit else min(hi, start + limit)
-            items = [e.item for e in entries[start:end]]
+            items = [e.metadata_item if metadata_only else e.item for e in entries[start:end]]
             if end < hi:
                 return Page(items, table.keys[end - 1], hi - end)
             return Page(items, None, None)
@@ -200,7 +207,7 @@ class Store:
         for i in range(start, hi):
             entry = entries[i]
             if (labels is None or labels(entry.labels)) and (fields is None or fields(entry.fields)):
-                items.append(entry.item)
+                items.append(entry.metadata_item if metadata_only else entry.item)
                 if limit and len(items) == limit:
                     # Like the real server: more keys in range means a continue token, even
                     # if none of them will match.
