@@ -43,6 +43,14 @@ CONNECT_TIMEOUT = 30.0
 BODY_EXCERPT = 200
 # Answers worth asking again: throttling and the server's (or its load balancer's) transient errors.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+JSON = "application/json"
+# Lists of only the objects' metadata (the API server has served them since 1.15), with whole
+# objects as the fallback for a server or proxy that does not know the form.
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+# Objects per page: kubectl's default chunk size; a metadata-only item is a few hundred bytes to
+# a couple of kilobytes, so 2,000 of them weigh about what 500 pods do.
+PAGE = 500
+METADATA_PAGE = 2000
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,11 @@ class ApiClient:
 
     def list_pages(self, resource: Resource, namespace: str | None = None, *,
                    label_selector: str | None = None, field_selector: str | None = None,
-                   limit: int = 500) -> Iterator[list[dict[str, Any]]]:
+                   limit: int | None = None, metadata_only: bool = False) -> Iterator[list[dict[str, Any]]]:
         """Each page's `items`, as the pages arrive; namespace None lists across all namespaces.
+        `metadata_only` asks for PartialObjectMetadata items (metadata, no spec or status): a
+        caller must still accept whole objects, which an older server or a proxy may send.
+        `limit` defaults to `PAGE` objects per page (`METADATA_PAGE` for metadata); 0 is no limit.
 
         When the server expires the `continue` token (410) the list starts over once, and the
         objects already handed over are left out of the new pages: the caller sees every object
@@ -127,6 +138,8 @@ class ApiClient:
         while a list spans several pages (a few dozen bytes per object, against kilobytes for
         the object itself)."""
         path = resource.path(_segment(namespace) if namespace else None)
+        if limit is None:
+            limit = METADATA_PAGE if metadata_only else PAGE
         continue_token = ""
         restarted = False
         handed_over: set[int] = set()
@@ -140,7 +153,7 @@ class ApiClient:
                 query.append(("limit", str(limit)))
             if continue_token:
                 query.append(("continue", continue_token))
-            status, body = self._get(path, query)
+            status, body = self._get(path, query, METADATA_LIST if metadata_only else JSON)
             if status == 410 and continue_token:
                 if restarted:
                     raise self._masked(_expired_twice(resource))
@@ -174,14 +187,14 @@ class ApiClient:
             raise self._masked(_error_for(status, body, resource, name))
         return _decode(body, path)
 
-    def _get(self, path: str, query: list[tuple[str, str]]) -> tuple[int, bytes]:
+    def _get(self, path: str, query: list[tuple[str, str]], accept: str = JSON) -> tuple[int, bytes]:
         """Send one GET, retrying what `RetryPolicy` covers; returns the last (status, body).
         The only place a request is made."""
         url = self._server + path + (f"?{urlencode(query)}" if query else "")
         attempt = 0
         while True:
             try:
-                response = self._send(url)
+                response = self._send(url, accept)
             except _NotSent as err:
                 raise self._masked(err.error) from None
             except PluginError:
@@ -198,12 +211,12 @@ class ApiClient:
                 continue
             return response.status, response.data
 
-    def _send(self, url: str) -> Any:
+    def _send(self, url: str, accept: str) -> Any:
         """One try: the urllib3 response, or the exception the pool raised."""
         import urllib3
 
         headers = urllib3.HTTPHeaderDict()
-        headers.add("Accept", "application/json")
+        headers.add("Accept", accept)
         headers.add("Accept-Encoding", "gzip")
         headers.add("User-Agent", USER_AGENT)
         authorization = self._connection.authorization()  # a failed exec plugin: ConfigError, not retried

@@ -146,7 +146,7 @@ class ApiReader(Protocol):
     """What the cluster lookup needs from `plugin.api.ApiClient`."""
 
     def list_pages(self, resource, namespace=None, *, label_selector=None, field_selector=None,
-                   limit=500): ...
+                   limit=None, metadata_only=False): ...
 
     def get(self, resource, namespace, name): ...
 
@@ -191,7 +191,9 @@ class ClusterLookup:
             if resource is None or len(names) < 2:
                 continue  # get() fetches a single owner by name
             try:
-                for page in self._api.list_pages(resource, namespace):
+                # The walk reads only metadata (uid, ownerReferences): a ReplicaSet's template
+                # would be most of what is sent.
+                for page in self._api.list_pages(resource, namespace, metadata_only=True):
                     for obj in page:
                         name = queries.NAME.search(obj)
                         if isinstance(name, str):

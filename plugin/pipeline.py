@@ -13,17 +13,18 @@ from typing import TYPE_CHECKING
 from plugin import queries
 from plugin.errors import ApiError
 from plugin.explain import Explanation, explain_object, guidance, label_selector, not_found, parse_target, pods_owned_by
-from plugin.models import AgentRef, ObjectRef, Report, SourceObject
+from plugin.models import AgentRef, ObjectRef, Origin, Report, SourceObject
 from plugin.owners import ClusterLookup, ObjectsLookup, resolve_chains
 from plugin.progress import Progress
 from plugin.report import build_report
 from plugin.rules import RULES, Rule, RuleSettings
-from plugin.scan import Identify, ScanResult, scan_objects
+from plugin.scan import Identify, ScanResult, covered_by_owner, scan_objects
 from plugin.sources.files import FileProblem, read_manifests
 
 if TYPE_CHECKING:
     from plugin.api import ApiClient
     from plugin.kubeconfig import ConnectionFlags
+    from plugin.resources import Resource
 
 
 def identify_agent(spec: dict, metadata: dict) -> AgentRef | None:
@@ -98,7 +99,11 @@ def _cluster_objects(api: ApiClient, scope: str | None, context: str | None, loo
     if with_templates:
         for resource in WORKLOAD_RESOURCES:
             try:
-                for source in cluster_objects(api, resource, scope, context=context, label_selector=label_selector):
+                if resource.kind in OWNED_KINDS:
+                    objects = _owned_workloads(api, resource, scope, context, label_selector)
+                else:
+                    objects = cluster_objects(api, resource, scope, context=context, label_selector=label_selector)
+                for source in objects:
                     lookup.remember(source.kind, source.obj)
                     yield source
             except ApiError as err:
@@ -109,6 +114,42 @@ def _cluster_objects(api: ApiClient, scope: str | None, context: str | None, loo
                 continue
             if not label_selector:  # a filtered list does not tell that an owner is gone
                 lookup.mark_listed(resource.kind, scope)
+
+
+# Workload kinds whose objects mostly belong to another listed workload: a Deployment's
+# ReplicaSets (ten old revisions by default), a CronJob's Jobs. The owner's template is scanned
+# instead of theirs (`scan.covered_by_owner`), so only their metadata is listed.
+OWNED_KINDS = frozenset({"ReplicaSet", "Job"})
+
+
+def _owned_workloads(api: ApiClient, resource: Resource, scope: str | None, context: str | None,
+                     label_selector: str | None) -> Iterator[SourceObject]:
+    """The ReplicaSets (or Jobs) of a scope, for the owner walk and the scan: those with an owner
+    as metadata, which is all the scan reads of them; those without one (a bare ReplicaSet, a
+    Job run by hand) whole, since their own template is what runs: one GET for a namespace
+    holding one, one list of the namespace for several. A server that sends whole objects
+    despite the metadata-only request has its objects scanned as they came."""
+    from plugin.sources.cluster import cluster_objects
+
+    standalone: dict[str, set[str]] = {}
+    for source in cluster_objects(api, resource, scope, context=context, label_selector=label_selector,
+                                  metadata_only=True):
+        name, namespace = queries.NAME.search(source.obj), queries.NAMESPACE.search(source.obj)
+        if "spec" in source.obj or covered_by_owner(source.kind, source.obj) \
+                or not isinstance(name, str) or not isinstance(namespace, str):
+            yield source
+        else:
+            standalone.setdefault(namespace, set()).add(name)
+    for namespace, names in sorted(standalone.items()):
+        if len(names) == 1:
+            (name,) = names
+            obj = api.get(resource, namespace, name)
+            if obj is not None:  # deleted since it was listed
+                yield SourceObject(resource.kind, resource.api_version, obj, Origin(context=context))
+            continue
+        for source in cluster_objects(api, resource, namespace, context=context, label_selector=label_selector):
+            if queries.NAME.search(source.obj) in names:
+                yield source
 
 
 def _where(scope: str | None) -> str:

@@ -110,7 +110,8 @@ class FakeApi:
         if resource.plural in self.forbidden:
             raise ApiError("Error from server (Forbidden): ...", 403, "Forbidden")
 
-    def list_pages(self, resource, namespace=None, *, label_selector=None, field_selector=None, limit=500):
+    def list_pages(self, resource, namespace=None, *, label_selector=None, field_selector=None, limit=None,
+                   metadata_only=False):
         self.calls.append(("list", resource.kind, namespace))
         self._check(resource, namespace)
         yield [o for o in self.objects if o["kind"] == resource.kind

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import yaml
 
-from tests.e2e.cluster import EXPECTED_ROWS
+from tests.apiserver import ApiServer
+from tests.e2e.cluster import EXPECTED_ROWS, PLAIN, SOCKET
 from tests.e2e.conftest import Plugin
 from tests.loopback import closed_port
+from tests.podspecs import owner_ref, workload
 
 
 def table_rows(stdout: str) -> list[tuple[str, ...]]:
@@ -30,9 +32,31 @@ def test_only_get_requests_one_list_per_kind_and_no_owner_lookups(plugin: Plugin
     assert plugin.run("scan", "-A").returncode == 0
     assert {r.method for r in server.requests} == {"GET"}
     # The workload lists are the owner index too: one list per kind, then the pods, nothing per pod.
+    # The one ReplicaSet no listed workload owns (an Argo Rollout's) is read whole, by name.
     assert sorted(r.path for r in server.requests) == [
         "/api/v1/pods", "/api/v1/replicationcontrollers", "/apis/apps/v1/daemonsets", "/apis/apps/v1/deployments",
+        "/apis/apps/v1/namespaces/ci/replicasets/canary-7c9",
         "/apis/apps/v1/replicasets", "/apis/apps/v1/statefulsets", "/apis/batch/v1/cronjobs", "/apis/batch/v1/jobs"]
+    # ReplicaSets and Jobs are listed as metadata only: their owners' templates are what is scanned.
+    accept = {r.path: dict(r.headers)["Accept"] for r in server.requests}
+    metadata_lists = {path for path, value in accept.items() if "as=PartialObjectMetadataList" in value}
+    assert metadata_lists == {"/apis/apps/v1/replicasets", "/apis/batch/v1/jobs"}
+    assert accept["/apis/apps/v1/namespaces/ci/replicasets/canary-7c9"] == "application/json"
+
+
+def test_a_server_without_metadata_lists_gives_the_same_report(plugin: Plugin, server) -> None:
+    expected = plugin.run("scan", "-A", "-o", "json")
+    server.partial_metadata = False  # whole objects for every request, as a proxy may send
+    server.clear_requests()
+    try:
+        fallback = plugin.run("scan", "-A", "-o", "json")
+    finally:
+        server.partial_metadata = True
+    assert fallback.returncode == expected.returncode == 0, fallback.stderr
+    assert fallback.stdout == expected.stdout
+    assert all(r.status == 200 for r in server.requests)
+    # The standalone ReplicaSet came whole in the list: no GET for it.
+    assert not any(r.path.startswith("/apis/apps/v1/namespaces/") for r in server.requests)
 
 
 def test_pods_only_walks_owners_with_batched_lookups(plugin: Plugin, server) -> None:
@@ -158,3 +182,27 @@ def test_version_through_kubectl(plugin: Plugin) -> None:
 def test_help_through_kubectl_names_kubectl_dockershim(plugin: Plugin) -> None:
     result = plugin.run("scan", "--help")
     assert result.returncode == 0 and "kubectl dockershim scan -A" in result.stdout
+
+
+def test_standalone_replicasets_and_jobs_are_read_whole_with_few_requests(plugin_bin: Path, tmp_path: Path) -> None:
+    """ReplicaSets and Jobs no listed workload owns run their own template: idle ones too must be
+    reported. One namespace holding several is read with one list, one holding one with a GET."""
+    objects = [
+        workload("ReplicaSet", "bare-a", SOCKET, "tools"),
+        workload("ReplicaSet", "bare-b", SOCKET, "tools"),
+        workload("ReplicaSet", "clean", PLAIN, "tools"),
+        workload("Job", "one-off", SOCKET, "tools"),
+        workload("Deployment", "web", PLAIN, "apps"),
+        workload("ReplicaSet", "web-5f6d", PLAIN, "apps", [owner_ref("Deployment", "web")]),
+        workload("ReplicaSet", "web-old", SOCKET, "apps", [owner_ref("Deployment", "web")]),  # an old revision
+    ]
+    for obj in objects:
+        if obj["kind"] == "ReplicaSet":
+            obj["spec"]["replicas"] = 0  # idle: no pod shows the dependency
+    with ApiServer(objects) as server:
+        kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"))
+        result = Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path).run("scan", "-A", "-o", "name")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["job.batch/one-off", "replicaset.apps/bare-a", "replicaset.apps/bare-b"]
+        reads = sorted(r.path for r in server.requests if "/namespaces/" in r.path)
+        assert reads == ["/apis/apps/v1/namespaces/tools/replicasets", "/apis/batch/v1/namespaces/tools/jobs/one-off"]
