@@ -102,14 +102,24 @@ def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
 
 class ObjectsLookup:
     """Owners from the objects of the input files (offline scans). A reference to an object
-    that is not in the input is reported as is: the dump may simply not include it."""
+    that is not in the input is reported as is: the dump may simply not include it.
 
-    def __init__(self, objects: Iterable[tuple[str, dict]]) -> None:
-        self._index: dict[tuple[str, str | None, str], dict] = {}
+    Objects are added one at a time as the files stream past, and only what the walk needs of
+    each is kept (as in `ClusterLookup`), so the index does not hold every parsed object."""
+
+    def __init__(self, objects: Iterable[tuple[str, dict]] = ()) -> None:
+        self._index: dict[tuple[str, str | None, str], Compact] = {}
         for kind, obj in objects:
-            name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
-            if isinstance(name, str):
-                self._index.setdefault((kind, namespace if isinstance(namespace, str) else None, name), obj)
+            self.add(kind, obj)
+
+    def add(self, kind: str, obj: dict) -> None:
+        """Index an object of the input; of several with the same kind, namespace and name, the
+        first one read is the owner."""
+        name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
+        if isinstance(name, str):
+            key = (kind, namespace if isinstance(namespace, str) else None, name)
+            if key not in self._index:
+                self._index[key] = _compact(obj)
 
     def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
         pass
@@ -119,27 +129,34 @@ class ObjectsLookup:
         if found is None and namespace is not None:
             # Manifests often omit metadata.namespace; match those by kind and name.
             found = self._index.get((kind, None, name))
-        return found if found is not None else Missing.UNKNOWN
+        return _expand(found) if found is not None else Missing.UNKNOWN
 
 
-# What the walk needs of an owner: its uid and its controller reference's apiVersion, kind, name
-# and uid, as a tuple of strings: a cluster's ReplicaSets would otherwise cost memory in
-# proportion to the cluster.
-Compact = tuple[str, str, str, str, str]
+# What the walk needs of an owner, as a tuple: its uid, then its controller reference's
+# apiVersion, kind, name and uid (strings), or the uid alone when it has no reference. A cluster's
+# ReplicaSets, or every object of the input files, would otherwise cost memory in proportion to
+# the cluster. The uid is kept as read when it is not a string: an API server always sends a
+# string, but in a manifest `uid: 5` must still fail to match a reference's "5", as the object
+# itself would (`resolve_chains` compares what it reads).
+Compact = tuple[object, ...]
 
 
 def _compact(obj: dict) -> Compact:
-    reference = controller_reference(queries.OWNER_REFERENCES.search(obj)) or {}
-    uid = queries.UID.search(obj)
-    return (uid if isinstance(uid, str) else "", str(reference.get("apiVersion") or ""),
-            str(reference.get("kind") or ""), str(reference.get("name") or ""), str(reference.get("uid") or ""))
+    reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
+    uid = queries.UID.search(obj) or ""  # every false value reads the same to the walk
+    if reference is None:
+        return (uid,)
+    return (uid, str(reference.get("apiVersion") or ""), reference["kind"], reference["name"],
+            str(reference.get("uid") or ""))
 
 
 def _expand(compact: Compact) -> dict:
     """The compact form as the object shape `resolve_chains` reads."""
+    if len(compact) == 1:
+        return {"metadata": {"uid": compact[0], "ownerReferences": []}}
     uid, api_version, kind, name, owner_uid = compact
     references = [{"apiVersion": api_version, "kind": kind, "name": name, "uid": owner_uid, "controller": True}]
-    return {"metadata": {"uid": uid, "ownerReferences": references if kind and name else []}}
+    return {"metadata": {"uid": uid, "ownerReferences": references}}
 
 
 class ApiReader(Protocol):

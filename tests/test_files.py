@@ -1,5 +1,6 @@
 """The offline source: manifests, folders, stdin, Lists and dumps, and bad input that must not
-stop the other files from being read."""
+stop the other files from being read; and the YAML loader's shortcuts, which must give PyYAML's
+own result."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from plugin.sources.files import MAX_FILE_BYTES, read_manifests
+from plugin.sources import files
+from plugin.sources.files import MAX_FILE_BYTES, FileProblem, FileScan, read_manifests, stream_manifests
 
 POD = """apiVersion: v1
 kind: Pod
@@ -128,3 +134,107 @@ def test_python_tags_are_not_constructed(tmp_path: Path) -> None:
     f = write(tmp_path / "evil.yaml", "apiVersion: v1\nkind: Pod\nmetadata: !!python/object/apply:os.system ['true']\n")
     (problem,) = read_manifests([f]).problems
     assert "invalid YAML" in problem.message
+
+
+def test_objects_stream_file_by_file_with_problems_noted(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.yaml", POD.format(name="a") + "---\nimage: docker:24\n")
+    bad = write(tmp_path / "b.yaml", "a: [b")
+    scan = FileScan()
+    stream = stream_manifests([first, bad, str(tmp_path / "missing.yaml")], scan)
+    assert next(stream).obj["metadata"]["name"] == "a"
+    assert scan.problems == [FileProblem(str(tmp_path / "missing.yaml"), "no such file or directory")]
+    assert list(stream) == [] and scan.objects == []
+    assert [p.path for p in scan.problems] == [str(tmp_path / "missing.yaml"), bad]
+    assert "invalid YAML" in scan.problems[1].message
+    assert scan.skipped == [FileProblem(first, "line 10: not a Kubernetes object (no apiVersion and kind)")]
+    listed = read_manifests([first, bad, str(tmp_path / "missing.yaml")])
+    assert (listed.problems, listed.skipped) == (scan.problems, scan.skipped)
+
+
+# --- the loader's shortcuts give PyYAML's own result ---------------------------------------------
+
+
+def loader_pair(base: Any) -> tuple[Any, Any]:
+    """The manifest loader over `base`, and `base` with the same implicit types and nothing else."""
+    manifest_loader = files._manifest_loader(base)
+    return manifest_loader, type("Reference", (base,), {"yaml_implicit_resolvers": manifest_loader.yaml_implicit_resolvers})
+
+
+# Made once, so that the remembered tags carry from one example to the next, as from file to file.
+LOADERS = [loader_pair(base) for base in (yaml.SafeLoader, *([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else []))]
+TRICKY_SCALARS = [
+    "yes", "No", "ON", "off", "y", "n", "true", "True", "FALSE", "null", "Null", "~", "", "0", "-0", "+1", "0o17",
+    "017", "0x1F", "0b101", "1_000", "1:30", "190:20:30.15", "1e3", "1.5e-3", "6.02E+23", "1.", ".5", ".inf",
+    "-.Inf", "+.INF", ".nan", ".NaN", "2024-01-01", "2024-13-45", "2001-12-14t21:59:43.10-05:00", "<<", "=",
+    "0x_1", "._", "--", "- a", "a #b", "/var/run/docker.sock", "docker:24", "12:30", "-.5", "+12.5", "1__0"]
+plain_scalars = st.one_of(
+    st.sampled_from(TRICKY_SCALARS),
+    st.text(alphabet="0123456789+-_.:eExXoObBaAfFnNlLsStTrRuUyY~<=/ ", max_size=10),
+    st.text(max_size=10))
+scalar_forms = st.one_of(plain_scalars, st.sampled_from([
+    '"quoted 1"', "'yes'", "!!str 5", "!!int 12", "!!int abc", "!!int ''", "!!float 1", "!!bool yes",
+    "!!bool maybe", "!!null ''", "!!binary aGk=", "!custom x", "!!timestamp 2024-01-01", "!!set {a, b}",
+    "!!omap [a: 1]", "*anchor", "&anchor anchored", "&anchor [1, two]", "&anchor {k: v}", "&anchor [a, *anchor]",
+    "[1, two, 3.0, *anchor]", "{a: 1, b: [x, ~]}", "{? [a]: b}", "|\n  literal", "!!map {a: 1}", "!!seq [a]", "!!str {a: 1}"]))
+yaml_trees = st.recursive(scalar_forms, lambda inner: st.one_of(
+    st.lists(st.tuples(st.one_of(plain_scalars, st.sampled_from(["<<", "=", "name", "name", "[a]", "? x"])), inner),
+             min_size=1, max_size=4).map(lambda pairs: ("map", pairs)),
+    st.lists(inner, min_size=1, max_size=3).map(lambda items: ("seq", items))), max_leaves=12)
+
+
+def render(tree: Any, indent: str = "") -> list[str]:
+    """A block mapping or sequence as lines of YAML, every leaf written as it was drawn."""
+    lines = []
+    for key, child in tree[1] if tree[0] == "map" else [("-", item) for item in tree[1]]:
+        prefix = key if tree[0] == "seq" else f"{key}:"
+        if isinstance(child, str):
+            lines.append(f"{indent}{prefix} {child}")
+        else:
+            lines.append(f"{indent}{prefix}")
+            lines.extend(render(child, indent + "  "))
+    return lines
+
+
+def loaded(loader: Any, text: str) -> str:
+    """Every document's value, to the type (True is not 1, '1' is not 1), or the error."""
+    try:
+        return repr(list(yaml.load_all(text, Loader=loader)))
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(plain_scalars)
+def test_a_plain_scalar_loads_as_pyyaml_loads_it(scalar: str) -> None:
+    # Quoted, the same text is a string: what is remembered of the plain one must not apply.
+    quoted = ("'" + scalar.replace("'", "''") + "'", json.dumps(scalar))
+    for text in (f"key: {scalar}\n", f"- {scalar}\n", f"{scalar}: v\n", f"[{scalar}, {scalar}]\n", scalar,
+                 *(f"key: {q}\nagain: {scalar}\n" for q in quoted)):
+        for manifest_loader, reference in LOADERS:
+            assert loaded(manifest_loader, text) == loaded(reference, text), text
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(yaml_trees, min_size=1, max_size=3))
+def test_a_manifest_loads_as_pyyaml_loads_it(trees: list[Any]) -> None:
+    # Aliases, merge keys, explicit tags, unhashable keys and scalars that fail to construct take
+    # PyYAML's own way; the value (or the error) must not tell which way was taken.
+    text = "---\n".join("apiVersion: v1\nkind: Pod\n" + "\n".join(render(("map", [("spec", tree)]))) + "\n"
+                        for tree in trees)
+    for manifest_loader, reference in LOADERS:
+        assert loaded(manifest_loader, text) == loaded(reference, text), text
+
+
+def test_aliases_still_share_their_object() -> None:
+    for manifest_loader, _ in LOADERS:
+        value = yaml.load("a: &x {b: [1]}\nc: *x\n", Loader=manifest_loader)
+        assert value["a"] is value["c"]
+
+
+def test_remembered_tags_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "MAX_REMEMBERED_SCALARS", 10)
+    manifest_loader, reference = LOADERS[-1]
+    text = "".join(f"k{i}: {i}\n" for i in range(100)) + f"long: {'1' * 1000}\n"
+    assert loaded(manifest_loader, text) == loaded(reference, text)
+    assert 0 < len(manifest_loader._plain_scalar_tags) <= 10
+    assert "1" * 1000 not in manifest_loader._plain_scalar_tags

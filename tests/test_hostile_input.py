@@ -207,6 +207,10 @@ def test_the_node_bound_is_an_upper_bound() -> None:
      "line 1: invalid YAML: Exceeds the limit (4300 digits) for integer string conversion"),
     ("date.yaml", "apiVersion: v1\nkind: Pod\nx: !!timestamp 2024-13-45\n",
      "line 1: invalid YAML: month must be in 1..12"),
+    ("bool.yaml", "apiVersion: v1\nkind: Pod\nx: !!bool maybe\n",
+     "line 1: invalid YAML: a value its explicit tag cannot hold ('maybe')"),
+    ("int.yaml", 'apiVersion: v1\nkind: Pod\nx: !!int ""\n',
+     "line 1: invalid YAML: a value its explicit tag cannot hold (string index out of range)"),
 ])
 def test_unrepresentable_values_are_a_message(tmp_path: Path, name: str, text: str, message: str) -> None:
     f = write(tmp_path / name, text)

@@ -88,8 +88,27 @@ def test_manifests_without_namespace_still_resolve() -> None:
     ds = workload("DaemonSet", "agent", SPEC)
     del ds["metadata"]["namespace"]
     lookup = ObjectsLookup([("DaemonSet", ds)])
-    assert lookup.get("DaemonSet", "default", "agent") is ds
+    assert lookup.get("DaemonSet", "default", "agent") == {"metadata": {"uid": "uid-daemonset-agent",
+                                                                        "ownerReferences": []}}
     assert lookup.get("DaemonSet", "default", "other") is Missing.UNKNOWN
+
+
+def test_offline_index_keeps_the_first_object_and_its_namespace_first() -> None:
+    lookup = ObjectsLookup()
+    for uid, namespace in [("first", None), ("second", None), ("in-ns", "ns"), ("in-ns-again", "ns")]:
+        rs = workload("ReplicaSet", "web", SPEC, owners=[owner_ref("Deployment", "web", controller=None)])
+        rs["metadata"]["uid"] = uid
+        if namespace is None:
+            del rs["metadata"]["namespace"]
+        else:
+            rs["metadata"]["namespace"] = namespace
+        lookup.add("ReplicaSet", rs)
+    uids = {ns: lookup.get("ReplicaSet", ns, "web")["metadata"]["uid"] for ns in ("ns", "other", None)}
+    assert uids == {"ns": "in-ns", "other": "first", None: "first"}
+    # What the walk reads of it: the uid and the controller reference (else the first one).
+    assert lookup.get("ReplicaSet", "ns", "web")["metadata"]["ownerReferences"] == [
+        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "uid-deployment-web", "controller": True}]
+    assert lookup.get("Deployment", "ns", "web") is Missing.UNKNOWN
 
 
 def test_reference_cycle_terminates() -> None:

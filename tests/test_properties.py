@@ -20,8 +20,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugin.models import Origin, Report, SourceObject
-from plugin.owners import ObjectsLookup, resolve_chains
+from plugin import queries
+from plugin.models import ObjectRef, Origin, Report, SourceObject
+from plugin.owners import Missing, ObjectsLookup, resolve_chains
 from plugin.podspec import TEMPLATE_KINDS
 from plugin.report import build_report
 from plugin.rules import RuleSettings
@@ -187,6 +188,56 @@ def test_the_named_odd_shapes_are_scanned_for_what_they_have() -> None:
     report = everything([("Pod", {"apiVersion": "v1", "kind": "Pod", **shape}) for shape in shapes])
     found = {(i.owner.name, i.finding.rule_id) for i in report.items if i.finding.volume == TARGET_VOLUME}
     assert found == {("no-path", "DS001"), ("rs", "DS001"), ("<unnamed>", "DS001")}
+
+
+# --- the offline owner index ---------------------------------------------------------------------
+
+
+class WholeObjectsLookup:
+    """The offline owner index as it was before it kept only what the walk reads: the objects."""
+
+    def __init__(self, objects: list[tuple[str, dict[str, Any]]]) -> None:
+        self.index: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+        for kind, obj in objects:
+            name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
+            if isinstance(name, str):
+                self.index.setdefault((kind, namespace if isinstance(namespace, str) else None, name), obj)
+
+    def prefetch(self, wanted: Any) -> None:
+        pass
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | Missing:
+        found = self.index.get((kind, namespace, name))
+        if found is None and namespace is not None:
+            found = self.index.get((kind, None, name))
+        return found if found is not None else Missing.UNKNOWN
+
+
+# Few names and kinds, so that references find their owners (or another object of the name).
+family_uids = st.one_of(st.sampled_from(["u1", "u2", ""]), st.integers(0, 2), junk)
+family_references = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["ReplicaSet", "Deployment", "Node", ""]), "name": st.sampled_from(["a", "b", ""])},
+    optional={"uid": family_uids, "controller": st.booleans(), "apiVersion": st.just("apps/v1")})
+family = st.tuples(st.sampled_from(["Pod", "ReplicaSet", "Deployment"]), st.fixed_dictionaries(
+    {"metadata": st.fixed_dictionaries(
+        {"name": st.sampled_from(["a", "b"]), "uid": family_uids,
+         "ownerReferences": st.lists(st.one_of(family_references, family_references, junk), max_size=2)},
+        optional={"namespace": st.sampled_from(["default", "ci"])})}))
+
+
+@settings(SETTINGS, max_examples=400)
+@given(st.lists(family, min_size=1, max_size=6))
+def test_the_compact_owner_index_walks_like_the_whole_objects(objects: list[tuple[str, dict[str, Any]]]) -> None:
+    # Odd uids (numbers, lists), references with an empty kind or name, duplicates: every chain
+    # must be the one the whole objects give.
+    starts = []
+    for kind, obj in objects:
+        name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
+        references = queries.OWNER_REFERENCES.search(obj)
+        starts.append((ObjectRef(kind, name if isinstance(name, str) else "<unnamed>",
+                                 namespace if isinstance(namespace, str) and namespace else "default"),
+                       tuple(r for r in references if isinstance(r, dict)) if isinstance(references, list) else ()))
+    assert resolve_chains(starts, ObjectsLookup(objects)) == resolve_chains(starts, WholeObjectsLookup(objects))
 
 
 # --- a known finding, wherever it is placed ------------------------------------------------------
