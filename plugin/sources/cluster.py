@@ -4,8 +4,9 @@ Pages are consumed as they arrive and nothing is kept here, so memory does not g
 number of objects; list items carry no `kind`, so it is set from the resource listed.
 
 While the rules run on one page, the next page is already being requested, received and
-decoded in a background thread: the scan's time is then the larger of the server's time and
-ours, not their sum. Only one page is read ahead, so at most two pages are held at once.
+decoded in a background thread: waiting for the API server (its etcd read, the transfer)
+overlaps the scan instead of adding to it. Decoding still takes turns with the rules under the
+interpreter lock. Only one page is read ahead, so at most two pages are held at once.
 """
 
 from __future__ import annotations
