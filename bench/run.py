@@ -580,8 +580,6 @@ HOW_SECTION = [
     "- **Queries are compiled.** Every field is read through a jmespath expression, parsed once and turned "
     "into Python closures (`plugin/queries.py`) instead of being walked by jmespath's interpreter for each "
     "object: 2–4× less time per query.",
-    "- **The next page is read while this one is scanned** (`plugin/sources/cluster.py`), one request at a "
-    "time; on a remote API server this hides its latency.",
     "- **ReplicaSets and Jobs are listed as metadata only** (`as=PartialObjectMetadataList`, 2,000 per page): "
     "those owned by a Deployment or CronJob repeat its template, which is scanned instead, so their specs "
     "were most of the workload bytes; the few standalone ones are then read whole.",
