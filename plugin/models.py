@@ -139,3 +139,5 @@ class Report:
     namespace: str | None = None  # None when every namespace was scanned
     scanned: dict[str, int] = field(default_factory=dict)  # objects read, by kind
     contexts: tuple[str, ...] = ()  # set when several contexts were scanned
+    # Findings left out by `--severity`, per severity: summaries and markdown say how many.
+    hidden: dict[str, int] = field(default_factory=dict)
