@@ -57,9 +57,17 @@ class ObjectRef:
     namespace: str | None = None
     api_version: str = ""
     uid: str = ""
+    # False for an owner that a reference names but that does not exist (deleted, or absent from
+    # the input files): it is still the owner, as the garbage collector sees it.
+    found: bool = True
 
     def describe(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    def describe_marked(self) -> str:
+        """`describe()`, plus `(not found)` for an owner that does not exist: for wide tables and
+        explain, where a reader looks at one owner; the default table keeps one word per cell."""
+        return self.describe() if self.found else f"{self.kind}/{self.name} (not found)"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ batched per level) or by the objects of the input files.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from plugin import queries
@@ -26,8 +27,8 @@ _MAX_DEPTH = 10  # guards against reference cycles in hostile input
 class Missing(enum.Enum):
     """Why a lookup returned no object."""
 
-    NOT_FOUND = "not found"  # the owner does not exist: the walk ends at the last object that does
-    UNKNOWN = "unknown"  # it could not be looked up (forbidden, not in the input): report the reference
+    NOT_FOUND = "not found"  # the owner does not exist (or is not in the input): reported, marked not found
+    UNKNOWN = "unknown"  # it could not be looked up (forbidden): the reference is reported as it is
 
 
 class OwnerLookup(Protocol):
@@ -87,6 +88,9 @@ def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
         for i, owner in wanted.items():
             found = lookup.get(owner.kind, owner.namespace, owner.name)
             if found is Missing.NOT_FOUND:
+                # The referenced owner is still the owner (the garbage collector has not caught up,
+                # or a dump left it out): reported, marked, and the walk ends there.
+                chains[i].append(replace(owner, found=False))
                 continue
             if found is Missing.UNKNOWN:
                 chains[i].append(owner)
@@ -94,7 +98,9 @@ def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
             assert isinstance(found, dict)
             uid = queries.UID.search(found)
             if owner.uid and uid and uid != owner.uid:
-                continue  # same name, other object: the real owner was deleted
+                # Same name, other object: the owner referenced was deleted.
+                chains[i].append(replace(owner, found=False))
+                continue
             chains[i].append(owner)
             pending[i] = controller_reference(queries.OWNER_REFERENCES.search(found))
     return [tuple(chain) for chain in chains]
@@ -102,7 +108,7 @@ def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
 
 class ObjectsLookup:
     """Owners from the objects of the input files (offline scans). A reference to an object
-    that is not in the input is reported as is: the dump may simply not include it.
+    that is not in the input is not found, as it would be live: reported, and marked so.
 
     Objects are added one at a time as the files stream past, and only what the walk needs of
     each is kept (as in `ClusterLookup`), so the index does not hold every parsed object."""
@@ -129,7 +135,7 @@ class ObjectsLookup:
         if found is None and namespace is not None:
             # Manifests often omit metadata.namespace; match those by kind and name.
             found = self._index.get((kind, None, name))
-        return _expand(found) if found is not None else Missing.UNKNOWN
+        return _expand(found) if found is not None else Missing.NOT_FOUND
 
 
 # What the walk needs of an owner, as a tuple: its uid, then its controller reference's
@@ -247,3 +253,15 @@ class ClusterLookup:
                    f"(Forbidden): owners are shown as far as they could be resolved")
         if problem not in self.problems:
             self.problems.append(problem)
+
+
+def missing_owners_warning(chains: Sequence[tuple[ObjectRef, ...]]) -> str | None:
+    """One warning line naming the owners that were referenced but not found, or None."""
+    missing = sorted({(c[-1].namespace or "", c[-1].kind, c[-1].name) for c in chains if not c[-1].found})
+    if not missing:
+        return None
+    shown = ", ".join(f"{kind}/{name}" + (f' in "{ns}"' if ns else "") for ns, kind, name in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    noun = "owner was" if len(missing) == 1 else "owners were"
+    return (f"{len(missing)} {noun} not found (deleted, or not in the input): {shown}{more}; "
+            "their pods are reported under them")

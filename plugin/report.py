@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from plugin.models import SEVERITIES, Finding, ObjectRef, Origin, Report, ReportItem, ScannedObject
+from plugin.owners import missing_owners_warning
 
 
 def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[ObjectRef, ...]], *,
@@ -14,6 +15,8 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
                  namespace: str | None = None, counts: dict[str, int] | None = None,
                  node_runtimes: dict[str, str] | None = None) -> Report:
     runtimes = node_runtimes or {}
+    missing = missing_owners_warning(chains)
+    warnings = [*warnings, missing] if missing else warnings
     groups: dict[tuple, dict] = {}
     for obj, chain in zip(scanned, chains, strict=True):
         owner = chain[-1]

@@ -17,7 +17,7 @@ def chain_of(obj: dict, objects: list[dict]) -> list[str]:
     lookup = ObjectsLookup((o["kind"], o) for o in objects)
     ref = ObjectRef(obj["kind"], obj["metadata"]["name"], obj["metadata"].get("namespace"))
     (chain,) = resolve_chains([(ref, tuple(obj["metadata"].get("ownerReferences", [])))], lookup)
-    return [r.describe() for r in chain]
+    return [r.describe_marked() for r in chain]
 
 
 def test_pod_replicaset_deployment() -> None:
@@ -79,9 +79,24 @@ def test_controller_reference_is_preferred_over_the_first() -> None:
     assert controller_reference(None) is None
 
 
-def test_offline_reference_to_an_object_not_in_the_input_is_reported_as_is() -> None:
+def test_offline_reference_to_an_object_not_in_the_input_is_the_owner_not_found() -> None:
     p = pod("web-5d4f-abc", SPEC, owners=[owner_ref("ReplicaSet", "web-5d4f")])
-    assert chain_of(p, [p]) == ["Pod/web-5d4f-abc", "ReplicaSet/web-5d4f"]
+    assert chain_of(p, [p]) == ["Pod/web-5d4f-abc", "ReplicaSet/web-5d4f (not found)"]
+
+
+def test_a_dangling_owner_is_the_same_live_and_offline() -> None:
+    """The README promises that a dump reports the owners a live scan does: a pod whose
+    ReplicaSet was deleted is owned by that ReplicaSet, marked not found, in both."""
+    orphan = pod("web-5d4f-abc", SPEC, owners=[owner_ref("ReplicaSet", "web-5d4f")])
+    rs = workload("ReplicaSet", "api-1", SPEC, owners=[owner_ref("Deployment", "api")])  # Deployment gone
+    child = pod("api-1-x", SPEC, owners=[owner_ref("ReplicaSet", "api-1")])
+    live = resolve_chains(_starts([orphan, child]), ClusterLookup(FakeApi([rs])))
+    offline = resolve_chains(_starts([orphan, child]), ObjectsLookup((o["kind"], o) for o in [orphan, rs, child]))
+    assert live == offline
+    assert [[r.describe_marked() for r in c] for c in live] == [
+        ["Pod/web-5d4f-abc", "ReplicaSet/web-5d4f (not found)"],
+        ["Pod/api-1-x", "ReplicaSet/api-1", "Deployment/api (not found)"]]
+    assert not live[0][-1].found and live[1][1].found
 
 
 def test_manifests_without_namespace_still_resolve() -> None:
@@ -90,7 +105,7 @@ def test_manifests_without_namespace_still_resolve() -> None:
     lookup = ObjectsLookup([("DaemonSet", ds)])
     assert lookup.get("DaemonSet", "default", "agent") == {"metadata": {"uid": "uid-daemonset-agent",
                                                                         "ownerReferences": []}}
-    assert lookup.get("DaemonSet", "default", "other") is Missing.UNKNOWN
+    assert lookup.get("DaemonSet", "default", "other") is Missing.NOT_FOUND
 
 
 def test_offline_index_keeps_the_first_object_and_its_namespace_first() -> None:
@@ -108,7 +123,7 @@ def test_offline_index_keeps_the_first_object_and_its_namespace_first() -> None:
     # What the walk reads of it: the uid and the controller reference (else the first one).
     assert lookup.get("ReplicaSet", "ns", "web")["metadata"]["ownerReferences"] == [
         {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "uid-deployment-web", "controller": True}]
-    assert lookup.get("Deployment", "ns", "web") is Missing.UNKNOWN
+    assert lookup.get("Deployment", "ns", "web") is Missing.NOT_FOUND
 
 
 def test_reference_cycle_terminates() -> None:
@@ -171,19 +186,32 @@ def test_cluster_lookup_gets_a_single_owner_by_name_once() -> None:
     assert api.calls == [("get", "DaemonSet", "default", "agent")]
 
 
-def test_deleted_owner_ends_the_walk_at_the_last_existing_object() -> None:
+def test_deleted_owner_ends_the_walk_and_is_still_the_owner() -> None:
     rs = workload("ReplicaSet", "web-1", SPEC, owners=[owner_ref("Deployment", "web")])
     p = pod("web-1-a", SPEC, owners=[owner_ref("ReplicaSet", "web-1")])
     (chain,) = resolve_chains(_starts([p]), ClusterLookup(FakeApi([rs])))
-    assert [r.describe() for r in chain] == ["Pod/web-1-a", "ReplicaSet/web-1"]
+    assert [r.describe_marked() for r in chain] == ["Pod/web-1-a", "ReplicaSet/web-1", "Deployment/web (not found)"]
 
 
-def test_owner_recreated_with_another_uid_is_not_the_owner() -> None:
+def test_owner_recreated_with_another_uid_is_the_deleted_owner_not_the_new_one() -> None:
     ds = workload("DaemonSet", "agent", SPEC)
     ds["metadata"]["uid"] = "a-new-uid"
     p = pod("agent-1", SPEC, owners=[owner_ref("DaemonSet", "agent")])
     (chain,) = resolve_chains(_starts([p]), ClusterLookup(FakeApi([ds])))
-    assert [r.describe() for r in chain] == ["Pod/agent-1"]
+    assert [r.describe_marked() for r in chain] == ["Pod/agent-1", "DaemonSet/agent (not found)"]
+    assert chain[-1].uid == "uid-daemonset-agent"  # the reference's uid, not the new object's
+
+
+def test_missing_owners_make_one_warning_line() -> None:
+    from plugin.owners import missing_owners_warning
+
+    pods = [pod(f"web-1-{i}", SPEC, owners=[owner_ref("ReplicaSet", "web-1")]) for i in range(3)]
+    pods.append(pod("ok-1", SPEC, owners=[owner_ref("DaemonSet", "ok")]))
+    chains = resolve_chains(_starts(pods), ClusterLookup(FakeApi([workload("DaemonSet", "ok", SPEC)])))
+    assert missing_owners_warning(chains) == (
+        '1 owner was not found (deleted, or not in the input): ReplicaSet/web-1 in "default"; '
+        "their pods are reported under them")
+    assert missing_owners_warning(chains[3:]) is None
 
 
 def test_forbidden_owner_lookup_degrades_and_says_what_was_forbidden() -> None:

@@ -210,7 +210,7 @@ class WholeObjectsLookup:
         found = self.index.get((kind, namespace, name))
         if found is None and namespace is not None:
             found = self.index.get((kind, None, name))
-        return found if found is not None else Missing.UNKNOWN
+        return found if found is not None else Missing.NOT_FOUND
 
 
 # Few names and kinds, so that references find their owners (or another object of the name).

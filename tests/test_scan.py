@@ -84,4 +84,7 @@ def test_odd_objects_are_scanned_for_what_they_have() -> None:
 def test_owner_chain_refs_keep_api_versions() -> None:
     p = pod("p", SPEC, owners=[owner_ref("DaemonSet", "d")])
     _, report = report_of([p])
-    assert report.items[0].owner == ObjectRef("DaemonSet", "d", "default", "apps/v1", "uid-daemonset-d")
+    # The DaemonSet is not in the input: still the owner, with its reference's apiVersion and uid.
+    assert report.items[0].owner == ObjectRef("DaemonSet", "d", "default", "apps/v1", "uid-daemonset-d", found=False)
+    assert report.warnings == ('1 owner was not found (deleted, or not in the input): DaemonSet/d in "default"; '
+                               "their pods are reported under them",)

@@ -22,6 +22,8 @@ def _ref(ref: ObjectRef) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": ref.kind, "name": ref.name}
     if ref.api_version:
         out["apiVersion"] = ref.api_version
+    if not ref.found:
+        out["notFound"] = True  # referenced, but deleted (or not in the input files)
     return out
 
 

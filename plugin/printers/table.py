@@ -20,8 +20,8 @@ _KUBECTL = TableFormat(lineabove=None, linebelowheader=None, linebetweenrows=Non
                        padding=0, with_header_hide=None)
 
 
-def owner_cell(item: ReportItem) -> str:
-    return item.owner.describe()
+def owner_cell(item: ReportItem, wide: bool = False) -> str:
+    return item.owner.describe_marked() if wide else item.owner.describe()
 
 
 def _cell(value: object) -> str:
@@ -60,7 +60,7 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
     def cells(item: ReportItem) -> list[object]:
         f = item.finding
         agent = item.agent.describe() if item.agent else UNKNOWN
-        row: list[object] = [owner_cell(item), agent, str(len(item.pods)), f.container, shown_host_path(f),
+        row: list[object] = [owner_cell(item, wide), agent, str(len(item.pods)), f.container, shown_host_path(f),
                              f.mount_path, f.rule_name]
         if wide:
             row += [f.severity, item.pods, item.nodes, [r or UNKNOWN for r in item.runtimes]]

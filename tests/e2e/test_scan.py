@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from tests.apiserver import ApiServer
-from tests.e2e.cluster import EXPECTED_ROWS, PLAIN, SOCKET
+from tests.e2e.cluster import EXPECTED_ROWS, MISSING_OWNER_WARNING, PLAIN, SOCKET
 from tests.e2e.conftest import Plugin
 from tests.loopback import closed_port
 from tests.podspecs import owner_ref, workload
@@ -22,7 +22,7 @@ def table_rows(stdout: str) -> list[tuple[str, ...]]:
 def test_scan_all_namespaces_reports_every_owner_shape(plugin: Plugin) -> None:
     result = plugin.run("scan", "-A")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == MISSING_OWNER_WARNING
     assert result.stdout.splitlines()[0].split() == [
         "NAMESPACE", "OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
     assert table_rows(result.stdout) == EXPECTED_ROWS
@@ -163,15 +163,16 @@ def test_offline_scan_of_the_same_objects_reports_the_same_owners(plugin: Plugin
     online = plugin.run("scan", "-A", "-o", "json")
     assert offline.returncode == online.returncode == 0
 
-    def rows(doc: dict) -> list[tuple]:
-        return [(i["namespace"], i["owner"]["kind"], i["owner"]["name"], tuple(i["pods"]), i["rule"])
-                for i in doc["items"]]
+    def items(doc: dict) -> list[dict]:
+        return [{k: v for k, v in i.items() if k not in ("sources", "nodeRuntimes")} for i in doc["items"]]
 
-    offline_rows, online_rows = rows(json.loads(offline.stdout)), rows(json.loads(online.stdout))
-    # Offline, the orphaned ReplicaSet's deleted Deployment is reported as referenced: the dump
-    # cannot tell a deleted owner from one that was not dumped. Everything else is identical.
-    assert [r for r in offline_rows if r[2] != "deleted-app"] == [r for r in online_rows if r[2] != "orphan-66b"]
-    assert ("ci", "Deployment", "deleted-app", ("orphan-66b-zzzzz",), "DS001") in offline_rows
+    # Owners, chains (a deleted owner included, marked not found), pods and findings: identical.
+    offline_doc, online_doc = json.loads(offline.stdout), json.loads(online.stdout)
+    assert items(offline_doc) == items(online_doc)
+    orphan = next(i for i in online_doc["items"] if i["owner"]["name"] == "deleted-app")
+    assert orphan["owner"] == {"kind": "Deployment", "name": "deleted-app", "apiVersion": "apps/v1", "notFound": True}
+    assert [r["name"] for r in orphan["ownerChain"]] == ["orphan-66b-zzzzz", "orphan-66b", "deleted-app"]
+    assert offline.stderr == online.stderr == MISSING_OWNER_WARNING
 
 
 def test_version_through_kubectl(plugin: Plugin) -> None:
