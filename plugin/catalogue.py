@@ -28,7 +28,9 @@ DATA_FILE = "agents.json"
 DETECTS_RUNTIME = ("auto", "config", "none", "unsupported")
 # What a migrated signal may look at. ConfigMap contents are deliberately absent: an offline
 # scan of a pod spec cannot read them, so a signal there could never fire.
-SIGNAL_KINDS = ("env", "arg_contains", "host_path", "min_version", "image_tag")
+# `docker_host: elsewhere` is computed by the rules module (`docker_host_away_from_node`), so a
+# migrated signal and the DS005 rule read DOCKER_HOST with one definition of "the node".
+SIGNAL_KINDS = ("env", "arg_contains", "host_path", "min_version", "image_tag", "docker_host")
 
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
 
@@ -203,6 +205,8 @@ def _signal(raw: object, where: str, allowed: Iterable[str]) -> Signal:
     contains = _field(raw, "value_contains", str, where, optional=True)
     if contains is not None and kind != "env":
         raise CatalogueError(f"{where}: value_contains only applies to env signals")
+    if kind == "docker_host" and value != "elsewhere":
+        raise CatalogueError(f"{where}: docker_host signals take the value 'elsewhere'")
     if kind == "min_version" and _version(value) is None:
         raise CatalogueError(f"{where}: min_version {value!r} is not a version")
     return Signal(kind, value, contains)
@@ -365,8 +369,13 @@ def _arg_hits(needle: str, containers: list[_Container]) -> Iterator[str]:
 
 
 def _signal_hits(signal: Signal, agent: Agent, containers: list[_Container], host_paths: list[str],
-                 matched: _Container | None) -> Iterator[str]:
-    if signal.kind == "env":
+                 matched: _Container | None, spec: dict[str, Any]) -> Iterator[str]:
+    if signal.kind == "docker_host":
+        from plugin.podspec import PodSpecView
+        from plugin.rules import docker_host_away_from_node
+
+        yield from docker_host_away_from_node(PodSpecView(spec))
+    elif signal.kind == "env":
         yield from _env_hits(signal, containers)
     elif signal.kind == "arg_contains":
         yield from _arg_hits(signal.value, containers)
@@ -436,7 +445,7 @@ def identify(pod_spec: dict[str, Any], metadata: dict[str, Any]) -> AgentMatch |
         container, strong, matched_container = None, False, None
     host_paths = _host_paths(spec)
     migrated = _unique(hit for signal in agent.migrated_signals
-                       for hit in _signal_hits(signal, agent, containers, host_paths, matched_container))
+                       for hit in _signal_hits(signal, agent, containers, host_paths, matched_container, spec))
     docker = _unique([*(hit for signal in agent.docker_env for hit in _env_hits(signal, containers)),
                       *(hit for needle in agent.docker_args for hit in _arg_hits(needle, containers))])
     return AgentMatch(agent=agent, evidence=evidence, container=container, strong=strong,

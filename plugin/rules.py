@@ -33,6 +33,8 @@ DOCKER_ENDPOINT_ENV_VARS: Mapping[str, bool] = MappingProxyType({
 NODE_ADDRESS_FIELDS = frozenset({"status.hostIP", "status.hostIPs", "spec.nodeName"})
 # Stands in for the node's address while expanding `$(VAR)`; a NUL cannot occur in a real value.
 _NODE_ADDRESS = "\0node-address\0"
+# The pod's own loopback addresses: its own network namespace, unless it uses the host's.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # Docker CLI commands that call the daemon's API (`docker --version`, `login` and `context` do
 # not need the node's daemon, so they are left out).
@@ -88,8 +90,11 @@ class Rule:
     check: Callable[[PodSpecView, RuleSettings], Iterator[Finding]]
 
 
-# A path classifier returns the reason a canonical host path matches, or None.
+# A path classifier returns the reason a canonical host path matches, or None. The reason says
+# PATH_PLACEHOLDER where it names the path: it is replaced by the path as the spec wrote it
+# (normalized, but `/var/run` stays `/var/run`), so the reason names what was mounted.
 PathClassifier = Callable[[str, RuleSettings], "str | None"]
+PATH_PLACEHOLDER = "{path}"
 
 
 def _host_path_findings(rule: Rule, view: PodSpecView, settings: RuleSettings,
@@ -99,9 +104,10 @@ def _host_path_findings(rule: Rule, view: PodSpecView, settings: RuleSettings,
     for volume in view.host_path_volumes:
         mounts = view.mounts_of(volume.name)
         for container, mount in mounts:
-            effective = paths.canonical(paths.join(volume.path, mount.sub_path))
-            reason = classify(effective, settings)
+            written = paths.join(volume.path, mount.sub_path)
+            reason = classify(paths.canonical(written), settings)
             if reason:
+                reason = reason.replace(PATH_PLACEHOLDER, paths.normalize(written))
                 yield Finding(
                     rule_id=rule.id, rule_name=rule.name, severity=rule.severity, reason=reason,
                     container=container.name, volume=volume.name, host_path=volume.path,
@@ -110,6 +116,7 @@ def _host_path_findings(rule: Rule, view: PodSpecView, settings: RuleSettings,
         if not mounts:
             reason = classify(paths.canonical(volume.path), settings)
             if reason:
+                reason = reason.replace(PATH_PLACEHOLDER, paths.normalize(volume.path))
                 yield Finding(
                     rule_id=rule.id, rule_name=rule.name, severity=lower_severity(rule.severity),
                     reason=f"{reason} (declared, but no container mounts it)",
@@ -132,9 +139,9 @@ def _docker_socket(path: str, settings: RuleSettings) -> str | None:
 
 def _socket_directory(path: str, settings: RuleSettings) -> str | None:
     if path in paths.SOCKET_DIRECTORIES:
-        return f"mounts {path}, the directory that holds the Docker socket"
+        return "mounts {path}, the directory that holds the Docker socket"
     if any(path != extra and paths.is_within(extra, path) for extra in settings.extra_socket_paths):
-        return f"mounts {path}, a directory that holds a Docker socket given with --host-path"
+        return "mounts {path}, a directory that holds a Docker socket given with --host-path"
     return None
 
 
@@ -146,14 +153,14 @@ def _host_root(path: str, settings: RuleSettings) -> str | None:
 
 def _docker_data_directory(path: str, settings: RuleSettings) -> str | None:
     if paths.is_within(path, paths.DOCKER_CONTAINER_LOGS):
-        return (f"mounts {path}, where Docker writes container logs in its JSON format; under containerd "
+        return ("mounts {path}, where Docker writes container logs in its JSON format; under containerd "
                 "and CRI-O /var/log/containers/*.log link into /var/log/pods in the CRI format, so a log "
                 "shipper must read those and switch its parser to CRI")
     if path == paths.DOCKER_DATA_DIRECTORY:
-        return (f"mounts {path}, Docker's data directory: its images, volumes, container state and JSON "
+        return ("mounts {path}, Docker's data directory: its images, volumes, container state and JSON "
                 "container logs do not exist under containerd or CRI-O")
     if paths.is_within(path, paths.DOCKER_DATA_DIRECTORY):
-        return (f"mounts {path}, part of Docker's images, volumes and state, which do not exist under "
+        return ("mounts {path}, part of Docker's images, volumes and state, which do not exist under "
                 "containerd or CRI-O")
     return None
 
@@ -281,6 +288,13 @@ def _docker_host_env(rule: Rule, view: PodSpecView, settings: RuleSettings) -> I
                             "(from the downward API)"),
                     container=container.name, evidence=evidence,
                 )
+            elif _network_host(value) in LOOPBACK_HOSTS and view.spec.get("hostNetwork") is True:
+                yield Finding(
+                    rule_id=rule.id, rule_name=rule.name, severity=rule.severity,
+                    reason=(f"{var.name} points the Docker client at {_network_host(value)}, which is its node "
+                            "itself: the pod uses the host's network"),
+                    container=container.name, evidence=evidence,
+                )
 
 
 def _basename(word: str) -> str:
@@ -342,21 +356,73 @@ def _runs_own_daemon(container: Container) -> bool:
     return any(_basename(word) in DOCKER_DAEMON_PROGRAMS for command in words for word in command)
 
 
-def _docker_host_elsewhere(view: PodSpecView, container: Container) -> bool:
-    """True when the container's DOCKER_HOST sends its docker CLI to a daemon that is not the
-    node's: a TCP address not built from the node's address (a dind sidecar on localhost), or a
-    socket not on a hostPath mount (an emptyDir shared with a dind sidecar)."""
+def _docker_host_value(container: Container) -> str | None:
+    """The container's DOCKER_HOST as the kubelet expands it (the last definition wins), or None
+    when it is unset, from a Secret or ConfigMap, or refers to a variable that cannot be expanded."""
     value = None
     for var, expanded in _expanded_env(container):
         if var.name == "DOCKER_HOST":
-            value = expanded  # the last definition wins
-    if value is None or "$(" in value:
+            value = expanded
+    return None if value is None or "$(" in value else value
+
+
+def _on_node_network(view: PodSpecView, host: str) -> bool:
+    """Whether a TCP host is the node itself: its address from the downward API, or the loopback
+    address of a pod that shares the node's network."""
+    return host == _NODE_ADDRESS or (host in LOOPBACK_HOSTS and view.spec.get("hostNetwork") is True)
+
+
+def _docker_host_elsewhere(view: PodSpecView, container: Container) -> bool:
+    """True when the container's DOCKER_HOST sends its docker CLI to a daemon that is not the
+    node's: a TCP address that is not the node's (a dind sidecar on localhost, a Service), or a
+    socket not on a hostPath mount (an emptyDir shared with a dind sidecar)."""
+    value = _docker_host_value(container)
+    if value is None:
         return False
     socket = _unix_socket_path("DOCKER_HOST", value)
     if socket is not None:
         return _host_path_behind(view, container, socket) is None
     host = _network_host(value)
-    return host is not None and host != _NODE_ADDRESS
+    return host is not None and not _on_node_network(view, host)
+
+
+def _is_ip_literal(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def docker_host_away_from_node(view: PodSpecView) -> tuple[str, ...]:
+    """Positive evidence that the pod's Docker clients use a daemon that is not the node's, for the
+    catalogue's migrated signals: a DOCKER_HOST socket off the node's filesystem or on localhost,
+    with a Docker-in-Docker container in the pod to serve it, or a Service name. Never the fact a
+    rule reports as a dependency: an address of the node (from the downward API, or localhost with
+    the host's network) is not evidence, and neither is an IP literal, which may be the node's."""
+    dind = any(_runs_own_daemon(c) for c in view.containers)
+    found: list[str] = []
+    for container in view.containers:
+        value = _docker_host_value(container)
+        if value is None:
+            continue
+        evidence = f"env DOCKER_HOST={value}"
+        socket = _unix_socket_path("DOCKER_HOST", value)
+        if socket is not None:
+            if dind and _host_path_behind(view, container, socket) is None:
+                found.append(f"{evidence} (a Docker-in-Docker container in the pod)")
+            continue
+        host = _network_host(value)
+        if host is None or _on_node_network(view, host):
+            continue
+        if host in LOOPBACK_HOSTS:
+            if dind:
+                found.append(f"{evidence} (a Docker-in-Docker container in the pod)")
+        elif not _is_ip_literal(host):
+            found.append(f"{evidence} (a daemon at a service address, not the node's)")
+    return tuple(dict.fromkeys(found))
 
 
 def _shorten(text: str, phrase: str = "", limit: int = EVIDENCE_LIMIT) -> str:

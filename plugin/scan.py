@@ -28,13 +28,32 @@ class ScanResult:
 Identify = Callable[[dict, dict], "AgentRef | None"]
 
 
-def mark_migrated(findings: list[Finding], agent: AgentRef | None) -> list[Finding]:
+def _signal_fact(signal: str) -> str:
+    """The fact a migrated signal names, as a finding's evidence or host path would spell it:
+    `env DOCKER_HOST=tcp://x (why)` -> `DOCKER_HOST=tcp://x`."""
+    fact = signal.split(" (", 1)[0]
+    for prefix in ("env ", "arg ", "hostPath "):
+        if fact.startswith(prefix):
+            return fact[len(prefix):]
+    return fact
+
+
+def mark_migrated(findings: list[Finding], agent: AgentRef | None) -> tuple[list[Finding], AgentRef | None]:
     """An agent that shows it already runs on (or finds by itself) containerd/CRI-O keeps its
-    findings (the mount is still there) one severity lower, with the signals in the reason."""
+    findings (the mount is still there) one severity lower, with the signals in the reason.
+
+    A signal that is the very fact a rule reports as a dependency (the same env var, argument or
+    host path) is no evidence of migration, and is dropped from the agent first."""
     if agent is None or not agent.migrated:
-        return findings
-    note = f" (ready for containerd/CRI-O: {'; '.join(agent.migrated)})"
-    return [replace(f, severity=lower_severity(f.severity), reason=f.reason + note) for f in findings]
+        return findings, agent
+    reported = {fact for f in findings for fact in (f.evidence, f.host_path) if fact}
+    signals = tuple(s for s in agent.migrated if _signal_fact(s) not in reported)
+    if signals != agent.migrated:
+        agent = replace(agent, migrated=signals)
+    if not signals:
+        return findings, agent
+    note = f" (ready for containerd/CRI-O: {'; '.join(signals)})"
+    return [replace(f, severity=lower_severity(f.severity), reason=f.reason + note) for f in findings], agent
 
 
 def covered_by_owner(kind: str, obj: dict) -> bool:
@@ -69,7 +88,7 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
         if not findings:
             continue
         agent = identify(spec, template_metadata) if identify else None
-        findings = mark_migrated(findings, agent)
+        findings, agent = mark_migrated(findings, agent)
         obj = source.obj
         name = queries.NAME.search(obj)
         namespace = queries.NAMESPACE.search(obj)

@@ -288,7 +288,8 @@ def test_migrated_signals_are_described_concretely() -> None:
     assert falco.migrated == ("arg --cri /run/containerd/containerd.sock", "hostPath /run/containerd/containerd.sock")
     dind = _identify_file(MIGRATED / "docker-cli.yaml")
     assert dind is not None
-    assert dind.migrated == ("image docker:24.0.7-dind", "env DOCKER_HOST=tcp://localhost:2375")
+    assert dind.migrated == ("image docker:24.0.7-dind",
+                             "env DOCKER_HOST=tcp://localhost:2375 (a Docker-in-Docker container in the pod)")
 
 
 def test_docker_signals_of_plain_manifests() -> None:
