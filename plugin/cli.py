@@ -252,9 +252,10 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
 
         choice = {"rules": LISTING_RULES, "identify": None}
     if args.filename:
+        from plugin.kubeconfig import offline_namespace
         from plugin.pipeline import scan_files
 
-        report, problems = scan_files(args.filename, settings, args.namespace, **choice)
+        report, problems = scan_files(args.filename, settings, offline_namespace(_connection_flags(args)), **choice)
         for problem in problems:
             err.write(f"error: {problem}\n")
         options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
@@ -388,9 +389,11 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
     parse_target(args.args)  # usage errors before any I/O
     problems: list = []
     if args.filename:
+        from plugin.kubeconfig import offline_namespace
         from plugin.pipeline import explain_files
 
-        explanation, problems = explain_files(args.filename, _rule_settings(args), args.namespace, args.args)
+        explanation, problems = explain_files(args.filename, _rule_settings(args),
+                                              offline_namespace(_connection_flags(args)), args.args)
         for problem in problems:
             err.write(f"error: {problem}\n")
     else:

@@ -8,7 +8,7 @@ to the describe printer (or json/yaml).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from plugin import queries
 from plugin.errors import ApiError, UsageError
@@ -49,10 +49,47 @@ class Explanation:
     agent: AgentGuidance | None
     images: tuple[tuple[str, str], ...]  # (container, image)
     pods: tuple[str, ...] = field(default=())  # for a workload: the pods it owns
+    note: str | None = None  # how it was explained, when not from the object itself
 
 
-def parse_target(args: list[str]) -> tuple[Resource, str]:
-    """`POD`, `pod/NAME`, `TYPE/NAME` or `TYPE NAME`, as kubectl accepts them."""
+@dataclass(frozen=True)
+class Target:
+    """What `explain` was asked about: a kind the plugin reads (`resource` set), or any other
+    owner kind that `scan` prints (a Rollout, a Workflow, a Node), as typed."""
+
+    resource: Resource | None
+    type_name: str
+    name: str
+
+    def matches(self, ref: ObjectRef) -> bool:
+        """Whether an owner reference is this target: the same kind (singular or plural, with or
+        without its API group, any case) and name."""
+        if ref.name != self.name:
+            return False
+        if self.resource is not None:
+            return ref.kind == self.resource.kind
+        kind, wanted = ref.kind.lower(), self.type_name.lower()
+        group = ref.api_version.rpartition("/")[0].lower() if "/" in ref.api_version else ""
+        names = {kind, kind + "s", kind + "es"}
+        return wanted in names or (bool(group) and wanted in {f"{n}.{group}" for n in names})
+
+    @property
+    def kind(self) -> str:
+        return self.resource.kind if self.resource else self.type_name
+
+
+# Types kubectl knows that never own a pod: refused rather than searched for.
+_NOT_OWNERS = frozenset({
+    "svc", "service", "services", "cm", "configmap", "configmaps", "secret", "secrets", "ns", "namespace",
+    "namespaces", "pvc", "persistentvolumeclaim", "persistentvolumeclaims", "pv", "persistentvolume",
+    "persistentvolumes", "ing", "ingress", "ingresses", "sa", "serviceaccount", "serviceaccounts",
+    "ep", "endpoints", "event", "events", "ev",
+})
+
+
+def parse_target(args: list[str]) -> Target:
+    """`POD`, `pod/NAME`, `TYPE/NAME` or `TYPE NAME`, as kubectl accepts them. TYPE may be any
+    owner kind `scan` prints: kinds the plugin does not read are explained from their pods."""
     if len(args) == 1 and "/" in args[0]:
         type_name, name = args[0].split("/", 1)
     elif len(args) == 2:
@@ -61,16 +98,24 @@ def parse_target(args: list[str]) -> tuple[Resource, str]:
         type_name, name = "pod", args[0]
     else:
         raise UsageError("you must specify the pod or workload to explain: POD, TYPE/NAME or TYPE NAME")
+    if not type_name:
+        raise UsageError("the type of the object to explain is empty: use TYPE/NAME")
     resource = resource_for_type(type_name)
-    if resource is None or (resource.kind != "Pod" and resource.kind not in TEMPLATE_KINDS):
-        raise UsageError(f'cannot explain "{type_name}": use a pod, deployment, replicaset, daemonset, '
-                         "statefulset, job, cronjob or replicationcontroller")
+    if resource is not None and resource.kind == "Node":
+        resource = None  # a Node owns its static pods: explained from them, as any owner the plugin does not read
+    if (resource is not None and resource.kind != "Pod" and resource.kind not in TEMPLATE_KINDS) \
+            or type_name.lower() in _NOT_OWNERS:
+        raise UsageError(f'cannot explain "{type_name}": use a pod, a workload (deployment, replicaset, '
+                         "daemonset, statefulset, job, cronjob, replicationcontroller) or any owner that "
+                         "scan prints (rollout/NAME, node/NAME, ...)")
     if not name:
         raise UsageError("the name of the object to explain is empty")
-    return resource, name
+    return Target(resource, type_name, name)
 
 
-def not_found(resource: Resource, name: str) -> ApiError:
+def not_found(resource: Resource | None, name: str, type_name: str = "") -> ApiError:
+    if resource is None:
+        return ApiError(f'Error from server (NotFound): no pod owned by {type_name} "{name}" found', 404, "NotFound")
     group = f".{resource.group}" if resource.group else ""
     return ApiError(f'Error from server (NotFound): {resource.plural}{group} "{name}" not found', 404, "NotFound")
 
@@ -102,7 +147,9 @@ def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, se
     agent = guidance(spec, metadata)
     findings = run_rules(view, settings)
     if agent is not None:
-        findings = mark_migrated(findings, agent.ref())
+        findings, checked = mark_migrated(findings, agent.ref())
+        if checked is not None and checked.migrated != agent.migrated:
+            agent = replace(agent, migrated=checked.migrated)
     name, obj_namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
     ref = ObjectRef(kind, name if isinstance(name, str) else "<unnamed>",
                     obj_namespace if isinstance(obj_namespace, str) and obj_namespace else namespace,
@@ -114,6 +161,39 @@ def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, se
         ref=ref, node=node if isinstance(node, str) else None, owner_chain=chain, findings=tuple(findings),
         agent=agent, images=tuple((c.name, c.image or "") for c in view.containers),
         pods=tuple(sorted(owned_pods(ref))) if owned_pods and kind != "Pod" else (),
+    )
+
+
+def explain_from_pods(target: Target, pods: Iterable[dict], namespace: str, lookup: OwnerLookup,
+                      settings: RuleSettings) -> Explanation | None:
+    """Explain an owner that is not read itself (a kind the plugin does not fetch, or one that
+    was deleted) from the pods it owns, as `scan` aggregates them under it; None without pods."""
+    candidates: list[tuple[ObjectRef, tuple[dict, ...], dict]] = []
+    for p in pods:
+        name, refs = queries.NAME.search(p), queries.OWNER_REFERENCES.search(p)
+        if isinstance(name, str) and isinstance(refs, list) and refs:
+            candidates.append((ObjectRef("Pod", name, namespace), tuple(r for r in refs if isinstance(r, dict)), p))
+    chains = resolve_chains([(ref, refs) for ref, refs, _ in candidates], lookup)
+    owned: list[tuple[tuple[ObjectRef, ...], dict]] = []
+    for (_, _, p), chain in zip(candidates, chains, strict=True):
+        at = next((i for i, r in enumerate(chain) if i and target.matches(r)), None)
+        if at is not None:
+            owned.append((chain[at:], p))
+    if not owned:
+        return None
+    owned.sort(key=lambda o: str(queries.NAME.search(o[1])))
+    parts = [explain_object("Pod", p, namespace, lookup, settings) for _, p in owned]
+    findings = tuple({f.key(): f for e in parts for f in e.findings}.values())
+    agents = [e.agent for e in parts if e.agent]
+    agent = next((a for a in agents if a.strong), agents[0] if agents else None)
+    chain = owned[0][0]
+    why = "it was not found" if not chain[0].found else f"the plugin does not read {chain[0].kind} objects"
+    count = f"{len(parts)} pod" + ("s" if len(parts) != 1 else "")
+    return Explanation(
+        ref=chain[0], node=None, owner_chain=chain, findings=findings, agent=agent,
+        images=tuple(dict.fromkeys(i for e in parts for i in e.images)),
+        pods=tuple(e.ref.name for e in parts),
+        note=f"explained from the {count} it owns: {why}",
     )
 
 

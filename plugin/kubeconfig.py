@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from plugin.errors import ConfigError, UsageError
+from plugin.errors import ConfigError, PluginError, UsageError
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -746,3 +746,18 @@ def _no_proxy_matches(host: str, port: int, no_proxy: str) -> bool:
         elif host == entry_host or host.endswith("." + entry_host):
             return True
     return False
+
+
+def offline_namespace(flags: ConnectionFlags, environ: Mapping[str, str] | None = None) -> str:
+    """The namespace kubectl would use for objects of `-f` files that name none: `-n`, else the
+    current context's, else `default`. Offline input needs no cluster, so a missing or unusable
+    kubeconfig simply means `default`."""
+    if flags.namespace:
+        return flags.namespace
+    env = os.environ if environ is None else environ
+    try:
+        kubeconfig = _load_kubeconfig(flags, env)
+    except (PluginError, OSError, ValueError):
+        return "default"
+    context = kubeconfig.contexts.get(flags.context or kubeconfig.current_context or "")
+    return (_str(context.get("namespace")) if isinstance(context, dict) else None) or "default"

@@ -12,8 +12,16 @@ from typing import TYPE_CHECKING
 
 from plugin import queries
 from plugin.errors import ApiError
-from plugin.explain import Explanation, explain_object, guidance, label_selector, not_found, parse_target, pods_owned_by
-from plugin.models import AgentRef, ObjectRef, Origin, Report, SourceObject
+from plugin.explain import (
+    Explanation,
+    explain_from_pods,
+    explain_object,
+    guidance,
+    not_found,
+    parse_target,
+    pods_owned_by,
+)
+from plugin.models import AgentRef, Origin, Report, SourceObject
 from plugin.owners import ClusterLookup, ObjectsLookup, resolve_chains
 from plugin.progress import Progress
 from plugin.report import build_report
@@ -215,48 +223,70 @@ def _indexed(sources: Iterable[SourceObject], lookup: ObjectsLookup) -> Iterator
         yield source
 
 
-def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target: list[str]) -> Explanation:
-    """Explain one pod or workload of the cluster: one GET for it, plus its owners and (for a
-    workload) one list of the pods its selector matches."""
+def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args: list[str]) -> Explanation:
+    """Explain one pod or workload of the cluster: one GET for it, its owners, and (for a workload)
+    one list of its namespace's pods, of which those whose owner references lead to it are its
+    pods, as `scan` counts them. An owner kind the plugin does not read (a Rollout, a Node), or a
+    workload that no longer exists, is explained from the pods it owns."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
     from plugin.resources import PODS
 
-    resource, name = parse_target(target)
+    target = parse_target(target_args)
     connection = load_connection(flags)
     api = ApiClient(connection)
     namespace = connection.namespace
-    obj = api.get(resource, namespace, name)
-    if obj is None:
-        raise not_found(resource, name)
     lookup = ClusterLookup(api)
 
-    def owned(ref: ObjectRef) -> list[str]:
-        # A CronJob's pods carry its Jobs' labels, not a selector of its own: read the namespace.
-        selector = label_selector(obj) if resource.kind != "CronJob" else None
-        pods = (p for page in api.list_pages(PODS, namespace, label_selector=selector) for p in page)
-        return pods_owned_by(ref, pods, lookup)
+    def namespace_pods() -> Iterator[dict]:
+        for page in api.list_pages(PODS, namespace):
+            yield from page
 
-    return explain_object(resource.kind, obj, namespace, lookup, settings, owned)
+    obj = api.get(target.resource, namespace, target.name) if target.resource else None
+    if obj is not None:
+        assert target.resource is not None
+        return explain_object(target.resource.kind, obj, namespace, lookup, settings,
+                              lambda ref: pods_owned_by(ref, namespace_pods(), lookup))
+    if target.resource is None or target.resource.kind != "Pod":
+        explained = explain_from_pods(target, namespace_pods(), namespace, lookup, settings)
+        if explained is not None:
+            return explained
+    raise not_found(target.resource, target.name, target.type_name)
 
 
-def explain_files(paths: list[str], settings: RuleSettings, namespace: str | None,
-                  target: list[str]) -> tuple[Explanation, list[FileProblem]]:
-    """Explain one object of the input files, with owners and pods from the same input."""
-    from plugin import queries
-
-    resource, name = parse_target(target)
+def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
+                  target_args: list[str]) -> tuple[Explanation, list[FileProblem]]:
+    """Explain one object of the input files, with owners and pods from the same input.
+    `namespace` is resolved as kubectl does (-n, else the context's, else default); objects that
+    name no namespace are in it. The name in other namespaces only is a not-found that says where."""
+    target = parse_target(target_args)
     read = read_manifests(paths)
-    default_namespace = namespace or "default"
-    for source in read.objects:
-        obj_namespace = queries.NAMESPACE.search(source.obj) or default_namespace
-        if source.kind == resource.kind and queries.NAME.search(source.obj) == name \
-                and (namespace is None or obj_namespace == namespace):
-            break
-    else:
-        raise not_found(resource, name)
     lookup = ObjectsLookup((o.kind, o.obj) for o in read.objects)
-    pods = [o.obj for o in read.objects if o.kind == "Pod"]
-    explanation = explain_object(resource.kind, source.obj, obj_namespace, lookup, settings,
-                                 lambda ref: pods_owned_by(ref, pods, lookup))
-    return explanation, read.problems
+    found, elsewhere = None, set()
+    for source in read.objects:
+        if target.resource is None or source.kind != target.resource.kind \
+                or queries.NAME.search(source.obj) != target.name:
+            continue
+        obj_namespace = queries.NAMESPACE.search(source.obj) or namespace
+        if obj_namespace == namespace:
+            found = source
+            break
+        elsewhere.add(str(obj_namespace))
+    pods = [o.obj for o in read.objects
+            if o.kind == "Pod" and (queries.NAMESPACE.search(o.obj) or namespace) == namespace]
+    if found is not None:
+        assert target.resource is not None
+        explanation = explain_object(target.resource.kind, found.obj, namespace, lookup, settings,
+                                     lambda ref: pods_owned_by(ref, pods, lookup))
+        return explanation, read.problems
+    if target.resource is None or target.resource.kind != "Pod":
+        explained = explain_from_pods(target, pods, namespace, lookup, settings)
+        if explained is not None:
+            return explained, read.problems
+    error = not_found(target.resource, target.name, target.type_name)
+    if elsewhere:
+        listed = ", ".join(sorted(elsewhere))
+        error = ApiError(f'{error.message} in the namespace "{namespace}"\nhint: the input has it in the '
+                         f"namespace{'s' if len(elsewhere) > 1 else ''} {listed}: choose one with -n",
+                         404, "NotFound")
+    raise error

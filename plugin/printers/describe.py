@@ -28,6 +28,7 @@ def explanation_document(e: Explanation) -> dict[str, Any]:
                                "crio": list(a.crio_steps), "docs": a.docs}}
     return {
         "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace, "node": e.node,
+        **({"notFound": True} if not e.ref.found else {}), **({"note": e.note} if e.note else {}),
         "ownerChain": [_ref(r) for r in e.owner_chain],
         "dockerDependency": bool(e.findings),
         "findings": [{"rule": f.rule_id, "ruleName": f.rule_name, "severity": f.severity, "reason": f.reason,
@@ -59,10 +60,13 @@ def _steps(out: TextIO, title: str, steps: tuple[str, ...]) -> None:
 def print_explanation(e: Explanation, out: TextIO) -> None:
     _field(out, "Name", e.ref.name)
     _field(out, "Namespace", e.ref.namespace or "<none>")
-    _field(out, "Kind", e.ref.kind)
+    _field(out, "Kind", e.ref.kind + ("" if e.ref.found else " (not found)"))
+    if e.note:
+        _field(out, "Note", e.note)
     if e.ref.kind == "Pod":
         _field(out, "Node", e.node or "<none>")
-    _field(out, "Owned by", " -> ".join(r.describe() for r in e.owner_chain))
+    owners = e.owner_chain[1:]
+    _field(out, "Owned by", " -> ".join(r.describe_marked() for r in owners) if owners else "<none>")
     if e.ref.kind != "Pod":
         _field(out, "Pods", ", ".join(e.pods) if e.pods else "<none>")
     out.write("Images:\n")

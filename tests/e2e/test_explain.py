@@ -22,7 +22,7 @@ def test_explain_a_pod_names_owner_agent_finding_and_migration(plugin: Plugin, s
     result = plugin.run("explain", "datadog-0x7k", "-n", "monitoring")
     assert result.returncode == 0, result.stderr
     top = fields(result.stdout)
-    assert top["Owned by"] == "Pod/datadog-0x7k -> DaemonSet/datadog" and top["Node"] == "node-1"
+    assert top["Owned by"] == "DaemonSet/datadog" and top["Node"] == "node-1"
     assert "Datadog Agent (Datadog)" in result.stdout
     assert re.search(r"\n  Identified by: +image gcr.io/datadoghq/agent:7.50.0\n", result.stdout)
     assert "DS002 docker-socket-directory (low)" in result.stdout
