@@ -46,8 +46,10 @@ SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (
     Flag("--pods-only", "Scan running pods only, not the pod templates of workloads (idle CronJobs, "
          "Deployments at 0 replicas, DaemonSets without pods).", kind="bool"),
     Flag("--summary", "Print counts only: per rule, per agent and per namespace.", kind="bool"),
-    Flag("--exit-code", f"Exit with code {EXIT_FINDINGS} when a Docker dependency is found (for CI).",
-         kind="bool"),
+    Flag("--severity", "Show only findings of these severities: a comma list of high, medium, low, info, "
+         "or all (default: high,medium,low; info findings are not Docker dependencies).", metavar="LIST"),
+    Flag("--exit-code", f"Exit with code {EXIT_FINDINGS} when a Docker dependency of the shown severities is "
+         "found (for CI).", kind="bool"),
     Flag("--host-path", "Also treat PATH as a Docker socket location (e.g. /var/vcap/sys/run/docker/"
          "docker.sock); repeatable.", kind="list", metavar="PATH"),
 ) + MULTI_CONTEXT_FLAGS
@@ -246,6 +248,7 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     printer = printer_for(args.output)
     output = args.output
     settings = _rule_settings(args)
+    severities = _severities(args) if not listing else None
     choice: dict = {}
     if listing:
         from plugin.mounts import LISTING_RULES
@@ -266,6 +269,10 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
         options = PrintOptions(no_headers=args.no_headers, show_namespace=several_namespaces)
         nothing = ("No resources found" if report.namespace is None or report.contexts
                    else f"No resources found in {report.namespace} namespace.")
+    if severities is not None:
+        from plugin.report import filter_severities
+
+        report = filter_severities(report, severities)
     for warning in report.warnings:
         err.write(f"Warning: {warning}\n")
     if getattr(args, "summary", False):
@@ -369,6 +376,15 @@ def cmd_nodes(argv: list[str], out: TextIO, err: TextIO) -> int:
     if not nodes:
         err.write("No resources found\n")
     return EXIT_OK
+
+
+def _severities(args) -> tuple[str, ...]:
+    from plugin.report import parse_severities
+
+    try:
+        return parse_severities(args.severity)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def _rule_settings(args) -> RuleSettings:

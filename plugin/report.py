@@ -3,7 +3,8 @@ finding), the pods of a workload aggregated, sorted for stable output."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from plugin.models import SEVERITIES, Finding, ObjectRef, Origin, Report, ReportItem, ScannedObject
@@ -73,3 +74,31 @@ def _item_order(item: ReportItem) -> tuple:
     f: Finding = item.finding
     return (item.namespace or "", item.owner.kind, item.owner.name, SEVERITIES.index(f.severity),
             f.container or "", f.host_path or "", f.mount_path or "", f.rule_id, f.evidence or "")
+
+
+# What `scan` shows unless `--severity` says otherwise: `info` findings are those the plugin itself
+# rates as no Docker dependency (node-exporter's read-only `/`), false alarms to an operator.
+DEFAULT_SEVERITIES = ("high", "medium", "low")
+
+
+def parse_severities(value: str | None) -> tuple[str, ...]:
+    """`--severity`: a comma list of the severities to show (`high,medium`), or `all`. Raises
+    ValueError naming the allowed values."""
+    if value is None:
+        return DEFAULT_SEVERITIES
+    wanted = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if wanted == ["all"]:
+        return SEVERITIES
+    unknown = [v for v in wanted if v not in SEVERITIES]
+    if unknown or not wanted:
+        raise ValueError(f'invalid --severity "{value}": use a comma list of {", ".join(SEVERITIES)}, or all')
+    return tuple(s for s in SEVERITIES if s in wanted)
+
+
+def filter_severities(report: Report, shown: Collection[str]) -> Report:
+    """The report with only the findings of the `shown` severities; `hidden` counts the others."""
+    kept = tuple(i for i in report.items if i.finding.severity in shown)
+    if len(kept) == len(report.items):
+        return report
+    hidden = Counter(i.finding.severity for i in report.items if i.finding.severity not in shown)
+    return replace(report, items=kept, hidden={s: hidden[s] for s in SEVERITIES if hidden[s]})
