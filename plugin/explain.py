@@ -207,26 +207,3 @@ def pods_owned_by(target: ObjectRef, pods: Iterable[dict], lookup: OwnerLookup) 
     chains = resolve_chains(candidates, lookup)
     return [start.name for (start, _), chain in zip(candidates, chains, strict=True)
             if any((r.kind, r.name) == (target.kind, target.name) for r in chain[1:])]
-
-
-def label_selector(obj: dict) -> str | None:
-    """The workload's `spec.selector` as a label selector string, to list only its pods."""
-    selector = (obj.get("spec") or {}).get("selector") if isinstance(obj.get("spec"), dict) else None
-    if not isinstance(selector, dict):
-        return None
-    if "matchLabels" not in selector and "matchExpressions" not in selector:
-        # ReplicationController: a plain map of labels
-        return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or None
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In":
-            parts.append(f"{key} in ({','.join(values)})")
-        elif op == "NotIn":
-            parts.append(f"{key} notin ({','.join(values)})")
-        elif op == "Exists":
-            parts.append(str(key))
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts) or None
-

@@ -115,6 +115,10 @@ class ObjectsLookup:
 
     def __init__(self, objects: Iterable[tuple[str, dict]] = ()) -> None:
         self._index: dict[tuple[str, str | None, str], Compact] = {}
+        # Top-level workloads' selectors, for pods of hand-written manifests that carry no
+        # references: (namespace, selector, the reference a controller would have set).
+        self._selectors: list[tuple[str | None, dict, dict]] = []
+        self.pods_carry_references = False  # a dump: references are the whole truth
         for kind, obj in objects:
             self.add(kind, obj)
 
@@ -122,10 +126,34 @@ class ObjectsLookup:
         """Index an object of the input; of several with the same kind, namespace and name, the
         first one read is the owner."""
         name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
-        if isinstance(name, str):
-            key = (kind, namespace if isinstance(namespace, str) else None, name)
-            if key not in self._index:
-                self._index[key] = _compact(obj)
+        if not isinstance(name, str):
+            return
+        namespace = namespace if isinstance(namespace, str) else None
+        key = (kind, namespace, name)
+        if key not in self._index:
+            self._index[key] = _compact(obj)
+        references = queries.OWNER_REFERENCES.search(obj)
+        if kind == "Pod" and isinstance(references, list) and references:
+            self.pods_carry_references = True
+        elif kind in SELECTOR_KINDS and controller_reference(references) is None:
+            spec = obj.get("spec")
+            selector = spec.get("selector") if isinstance(spec, dict) else None
+            if isinstance(selector, dict) and selector:
+                uid = queries.UID.search(obj)
+                self._selectors.append((namespace, selector, {
+                    "apiVersion": str(obj.get("apiVersion") or ""), "kind": kind, "name": name,
+                    "uid": uid if isinstance(uid, str) else "", "controller": True}))
+
+    def selector_owner(self, namespace: str | None, labels: object) -> dict | None:
+        """The owner reference of the one top-level workload of `namespace` whose selector matches
+        a pod's labels: the fallback for pods that carry no references, in input that has no
+        pod with references at all (hand-written manifests). A dump's pods carry references,
+        and a pod without them there is a bare pod. None when no workload, or several, match."""
+        if self.pods_carry_references or not isinstance(labels, dict):
+            return None
+        found = [ref for ns, selector, ref in self._selectors
+                 if (ns is None or namespace is None or ns == namespace) and selector_matches(selector, labels)]
+        return found[0] if len(found) == 1 else None
 
     def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
         pass
@@ -136,6 +164,39 @@ class ObjectsLookup:
             # Manifests often omit metadata.namespace; match those by kind and name.
             found = self._index.get((kind, None, name))
         return _expand(found) if found is not None else Missing.NOT_FOUND
+
+
+# Workload kinds whose `spec.selector` picks their pods (a CronJob's pods belong to its Jobs).
+SELECTOR_KINDS = frozenset({"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"})
+
+
+def selector_matches(selector: dict, labels: dict) -> bool:
+    """Whether a workload's `spec.selector` (a LabelSelector, or a ReplicationController's plain
+    map) selects these labels, as the API server evaluates it. An empty selector selects nothing
+    here: it would claim every pod of the namespace."""
+    if "matchLabels" not in selector and "matchExpressions" not in selector:
+        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(match_labels, dict) or not isinstance(expressions, list) or not (match_labels or expressions):
+        return False
+    if any(labels.get(k) != v for k, v in match_labels.items()):
+        return False
+    for expression in expressions:
+        if not isinstance(expression, dict):
+            return False
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+        if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True
 
 
 # What the walk needs of an owner, as a tuple: its uid, then its controller reference's

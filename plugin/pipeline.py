@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from plugin import queries
@@ -21,7 +22,7 @@ from plugin.explain import (
     parse_target,
     pods_owned_by,
 )
-from plugin.models import AgentRef, Origin, Report, SourceObject
+from plugin.models import AgentRef, Origin, Report, ScannedObject, SourceObject
 from plugin.owners import ClusterLookup, ObjectsLookup, resolve_chains
 from plugin.progress import Progress
 from plugin.report import build_report
@@ -207,8 +208,12 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     read = FileScan()
     lookup = ObjectsLookup()
     default_namespace = namespace or "default"
-    result = scan_objects(_indexed(stream_manifests(paths, read), lookup), settings,
+    bare_pods: dict[tuple[str, str], object] = {}
+    result = scan_objects(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace), settings,
                           default_namespace=default_namespace, identify=identify, rules=rules)
+    scanned = [s if s.owner_references or not s.is_pod else _selector_owned(s, lookup, bare_pods)
+               for s in result.scanned]
+    result.scanned[:] = scanned
     chains = resolve_chains([(s.ref, s.owner_references) for s in result.scanned], lookup)
     report = build_report(result.scanned, chains, complete=not read.problems, namespace=None,
                           counts=result.counts,
@@ -216,11 +221,36 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     return report, read.problems
 
 
-def _indexed(sources: Iterable[SourceObject], lookup: ObjectsLookup) -> Iterator[SourceObject]:
-    """The sources, unchanged, each added to the owner index on its way to the scan."""
+def _indexed(sources: Iterable[SourceObject], lookup: ObjectsLookup, bare_pods: dict[tuple[str, str], object],
+             default_namespace: str) -> Iterator[SourceObject]:
+    """The sources, unchanged, each added to the owner index on its way to the scan; the labels of
+    pods without owner references are kept aside for the selector fallback."""
     for source in sources:
         lookup.add(source.kind, source.obj)
+        if source.kind == "Pod" and not queries.OWNER_REFERENCES.search(source.obj):
+            name, namespace = queries.NAME.search(source.obj), queries.NAMESPACE.search(source.obj)
+            if isinstance(name, str):
+                key = (namespace if isinstance(namespace, str) and namespace else default_namespace, name)
+                bare_pods[key] = queries.LABELS.search(source.obj)
         yield source
+
+
+def _selector_owned(scanned: ScannedObject, lookup: ObjectsLookup,
+                    bare_pods: dict[tuple[str, str], object]) -> ScannedObject:
+    """A pod of hand-written manifests, owned by the one workload whose selector picks it."""
+    labels = bare_pods.get((scanned.ref.namespace or "", scanned.ref.name))
+    reference = lookup.selector_owner(scanned.ref.namespace, labels)
+    return replace(scanned, owner_references=(reference,)) if reference else scanned
+
+
+def _with_selector_owner(obj: dict, namespace: str, lookup: ObjectsLookup) -> dict:
+    """`obj`, with the owner reference of the selector fallback when it is a pod without one."""
+    if queries.OWNER_REFERENCES.search(obj):
+        return obj
+    reference = lookup.selector_owner(namespace, queries.LABELS.search(obj))
+    if reference is None:
+        return obj
+    return {**obj, "metadata": {**(obj.get("metadata") or {}), "ownerReferences": [reference]}}
 
 
 def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args: list[str]) -> Explanation:
@@ -272,11 +302,12 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
             found = source
             break
         elsewhere.add(str(obj_namespace))
-    pods = [o.obj for o in read.objects
+    pods = [_with_selector_owner(o.obj, namespace, lookup) for o in read.objects
             if o.kind == "Pod" and (queries.NAMESPACE.search(o.obj) or namespace) == namespace]
     if found is not None:
         assert target.resource is not None
-        explanation = explain_object(target.resource.kind, found.obj, namespace, lookup, settings,
+        obj = _with_selector_owner(found.obj, namespace, lookup) if found.kind == "Pod" else found.obj
+        explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
                                      lambda ref: pods_owned_by(ref, pods, lookup))
         return explanation, read.problems
     if target.resource is None or target.resource.kind != "Pod":

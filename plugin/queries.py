@@ -191,6 +191,8 @@ NAMESPACE = Query("metadata.namespace")
 NAME = Query("metadata.name")
 UID = Query("metadata.uid")
 OWNER_REFERENCES = Query("metadata.ownerReferences")
+# {.metadata.labels}: the offline selector fallback for pods without references
+LABELS = Query("metadata.labels")
 # {.spec.nodeName}
 NODE_NAME = Query("spec.nodeName")
 

@@ -237,3 +237,32 @@ def test_other_api_errors_are_not_swallowed() -> None:
 def test_every_walkable_kind_has_a_resource() -> None:
     for kind in ("ReplicaSet", "Deployment", "Job", "CronJob", "DaemonSet", "StatefulSet", "ReplicationController"):
         assert resource_for_kind(kind) is not None
+
+
+@pytest.mark.parametrize("selector, labels, expected", [
+    ({"matchLabels": {"app": "a"}}, {"app": "a", "x": "y"}, True),
+    ({"matchLabels": {"app": "a"}}, {"app": "b"}, False),
+    ({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["web", "api"]}]}, {"tier": "api"}, True),
+    ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]}, {"tier": "web"}, False),
+    ({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, {}, False),
+    ({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, {}, True),
+    ({"matchExpressions": [{"key": "tier", "operator": "Bogus"}]}, {"tier": "x"}, False),
+    ({"app": "legacy"}, {"app": "legacy"}, True),  # a ReplicationController's plain map
+    ({}, {"app": "a"}, False),  # empty: would claim every pod
+    ({"matchLabels": {}}, {"app": "a"}, False),
+])
+def test_selector_matches_as_the_api_server_evaluates_it(selector: dict, labels: dict, expected: bool) -> None:
+    from plugin.owners import selector_matches
+
+    assert selector_matches(selector, labels) is expected
+
+
+def test_selector_fallback_only_for_input_without_referencing_pods() -> None:
+    ds = workload("DaemonSet", "agent", SPEC)
+    lookup = ObjectsLookup([("DaemonSet", ds)])
+    assert lookup.selector_owner("default", {"app": "agent"})["name"] == "agent"
+    assert lookup.selector_owner("other", {"app": "agent"}) is None
+    twice = ObjectsLookup([("DaemonSet", ds), ("Deployment", workload("Deployment", "agent2", SPEC, labels={"app": "agent"}))])
+    assert twice.selector_owner("default", {"app": "agent"}) is None  # ambiguous: no guess
+    lookup.add("Pod", pod("p", SPEC, owners=[owner_ref("DaemonSet", "agent")]))
+    assert lookup.selector_owner("default", {"app": "agent"}) is None  # a dump: references decide

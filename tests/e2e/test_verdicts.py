@@ -170,3 +170,50 @@ def test_a_docker_cli_at_the_nodes_address_is_not_migrated(cli: Plugin) -> None:
     assert all(i["agent"]["id"] == "docker-cli" and i["agent"]["migrated"] == [] for i in items)
     explained = json.loads(cli.run("explain", "deploy/builder", "-o", "json").stdout)
     assert explained["agent"]["migrated"] == []
+
+
+def test_info_findings_are_hidden_unless_asked_for(plugin: Plugin) -> None:
+    """node-exporter's read-only / is rated info by the plugin itself: not shown by default, and
+    --exit-code decides on what is shown."""
+    from tests.e2e.cluster import EXPECTED_ROWS, INFO_ROWS
+    from tests.e2e.test_scan import table_rows
+
+    shown = plugin.run("scan", "-n", "monitoring", "--exit-code")
+    assert shown.returncode == 3
+    assert table_rows(shown.stdout) == [r[1:] for r in EXPECTED_ROWS if r[0] == "monitoring"]
+    everything = plugin.run("scan", "-A", "--severity", "all")
+    assert sorted(table_rows(everything.stdout)) == sorted(EXPECTED_ROWS + INFO_ROWS)
+    only_info = plugin.run("scan", "-A", "--severity=info", "--exit-code")
+    assert (only_info.returncode, table_rows(only_info.stdout)) == (3, INFO_ROWS)
+    high = plugin.run("scan", "-n", "monitoring", "--severity", "high", "--exit-code")
+    assert (high.returncode, high.stdout) == (0, "")
+    assert high.stderr == "No resources found in monitoring namespace.\n"
+    doc = json.loads(plugin.run("scan", "-n", "monitoring", "-o", "json").stdout)
+    assert {i["severity"] for i in doc["items"]} == {"low"}
+    bad = plugin.run("scan", "--severity", "critical")
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert bad.stderr.startswith('error: invalid --severity "critical": use a comma list of high, medium, low, info')
+
+
+def test_hand_written_pods_without_references_belong_to_the_selecting_workload(plugin: Plugin, tmp_path: Path) -> None:
+    """Offline, where no pod carries owner references (manifests, not a dump), a workload's pods
+    are the ones its selector picks, for scan and explain alike; a pod no workload selects stays
+    its own owner, and in a dump (pods with references) a pod without them is a bare pod."""
+    ds = workload("DaemonSet", "agent", SOCKET, "ci")
+    picked = pod("agent-x", SOCKET, "ci", None, "node-1", labels={"app": "agent"})
+    stray = pod("stray", SOCKET, "ci", None, "node-1", labels={"app": "other"})
+    manifests = tmp_path / "manifests.json"
+    manifests.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [ds, picked, stray]}))
+    scan = json.loads(plugin.run("scan", "-f", str(manifests), "-o", "json").stdout)
+    owners = {(i["owner"]["kind"], i["owner"]["name"]): i["pods"] for i in scan["items"]}
+    assert owners == {("DaemonSet", "agent"): ["agent-x"], ("Pod", "stray"): ["stray"]}
+    explained = json.loads(plugin.run("explain", "ds/agent", "-n", "ci", "-f", str(manifests), "-o", "json").stdout)
+    assert explained["pods"] == ["agent-x"]
+    pod_view = json.loads(plugin.run("explain", "agent-x", "-n", "ci", "-f", str(manifests), "-o", "json").stdout)
+    assert [r["kind"] for r in pod_view["ownerChain"]] == ["Pod", "DaemonSet"]
+
+    referenced = pod("agent-y", SOCKET, "ci", [owner_ref("DaemonSet", "agent")], "node-1", labels={"app": "agent"})
+    manifests.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [ds, picked, referenced]}))
+    scan = json.loads(plugin.run("scan", "-f", str(manifests), "-o", "json").stdout)
+    owners = {(i["owner"]["kind"], i["owner"]["name"]): i["pods"] for i in scan["items"]}
+    assert owners == {("DaemonSet", "agent"): ["agent-y"], ("Pod", "agent-x"): ["agent-x"]}
