@@ -35,6 +35,7 @@ from plugin.flags import (
     parse,
     render_flags,
 )
+from plugin.printers.escape import terminal_message, terminal_text  # every stderr line passes it
 
 
 def command_name() -> str:
@@ -256,7 +257,7 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
 
         report, problems = scan_files(args.filename, settings, args.namespace, **choice)
         for problem in problems:
-            err.write(f"error: {problem}\n")
+            err.write(f"error: {terminal_text(problem)}\n")
         options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
         nothing = "No resources found"
     else:
@@ -266,7 +267,7 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
         nothing = ("No resources found" if report.namespace is None or report.contexts
                    else f"No resources found in {report.namespace} namespace.")
     for warning in report.warnings:
-        err.write(f"Warning: {warning}\n")
+        err.write(f"Warning: {terminal_text(warning)}\n")
     if getattr(args, "summary", False):
         _print_summary(report, output, args.no_headers, out)
     elif listing and output in ("", "wide"):
@@ -276,7 +277,7 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     else:
         printer(report, out, options)
     if not report.items and output in TABLE_FORMATS:
-        err.write(nothing + "\n")
+        err.write(terminal_text(nothing) + "\n")
     if not report.complete:
         return EXIT_INCOMPLETE
     if args.exit_code and report.items:
@@ -326,13 +327,13 @@ def _scan_contexts(args, settings: RuleSettings, choice: dict, node_runtimes: bo
 def _write_document(document: dict, output: str, out: TextIO) -> None:
     """A plain document as `-o json` (indented like kubectl's) or `-o yaml` (keys in order)."""
     if output == "json":
-        import json
+        from plugin.printers.json import dump_json
 
-        out.write(json.dumps(document, indent=4) + "\n")
+        dump_json(document, out)
     else:
-        import yaml
+        from plugin.printers.yaml import dump_yaml
 
-        out.write(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
+        dump_yaml(document, out)
 
 
 def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -> None:
@@ -392,7 +393,7 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
 
         explanation, problems = explain_files(args.filename, _rule_settings(args), args.namespace, args.args)
         for problem in problems:
-            err.write(f"error: {problem}\n")
+            err.write(f"error: {terminal_text(problem)}\n")
     else:
         from plugin.pipeline import explain_cluster
 
@@ -463,10 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv, out, err)
     except UsageError as e:
-        err.write(f"error: {e.message}\nSee '{command_name()} --help' for usage.\n")
+        err.write(f"error: {terminal_message(e.message)}\nSee '{command_name()} --help' for usage.\n")
         return EXIT_ERROR
     except PluginError as e:
-        err.write(f"{e.message}\n")
+        err.write(f"{terminal_message(e.message)}\n")
         return e.exit_code
     except KeyboardInterrupt:
         err.write("error: interrupted\n")
