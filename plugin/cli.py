@@ -245,7 +245,7 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     from plugin.printers import TABLE_FORMATS, PrintOptions, printer_for
 
     printer = printer_for(args.output)
-    output = args.output
+    output = "" if args.output == "table" else args.output
     settings = _rule_settings(args)
     choice: dict = {}
     if listing:
@@ -258,22 +258,18 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
         report, problems = scan_files(args.filename, settings, args.namespace, **choice)
         for problem in problems:
             err.write(f"error: {terminal_text(problem)}\n")
-        options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True, listing=listing)
         nothing = "No resources found"
     else:
         report = _scan_contexts(args, settings, choice, node_runtimes=output in ("wide", "json", "yaml"))
         several_namespaces = args.all_namespaces or "," in (args.namespace or "") or bool(report.contexts)
-        options = PrintOptions(no_headers=args.no_headers, show_namespace=several_namespaces)
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=several_namespaces, listing=listing)
         nothing = ("No resources found" if report.namespace is None or report.contexts
                    else f"No resources found in {report.namespace} namespace.")
     for warning in report.warnings:
         err.write(f"Warning: {terminal_text(warning)}\n")
     if getattr(args, "summary", False):
         _print_summary(report, output, args.no_headers, out)
-    elif listing and output in ("", "wide"):
-        from plugin.printers.table import print_mounts
-
-        print_mounts(report, out, options)
     else:
         printer(report, out, options)
     if not report.items and output in TABLE_FORMATS:
@@ -342,7 +338,7 @@ def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -
     if output in ("json", "yaml"):
         document = summary_document(report)
         _write_document(document, output, out)
-    elif output in ("", "wide"):
+    elif output == "":  # counts have no wider form: --summary -o wide is refused
         print_summary(report, out, no_headers)
     else:
         raise UsageError(f'--summary prints a table, json or yaml, not "{output}"')

@@ -5,7 +5,8 @@ Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [
 `ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown),
 `context` (with several contexts), `pods`, `nodes`, `nodeRuntimes`, `container`, `volume`,
 `hostPath`, `hostPathType`, `subPath`, `mountPath`,
-`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`.
+`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`. `metadata` has
+`context`, `contexts`, `namespace`, `complete` and `scanned`.
 """
 
 from __future__ import annotations
@@ -68,17 +69,23 @@ def item_document(item: ReportItem) -> dict[str, Any]:
     }
 
 
+def report_metadata(report: Report) -> dict[str, Any]:
+    """`metadata` of the report and of its summary."""
+    metadata: dict[str, Any] = {
+        "context": report.context,
+        "contexts": list(report.contexts) or None,
+        "namespace": report.namespace,
+        "complete": report.complete,
+        "scanned": dict(sorted(report.scanned.items())),
+    }
+    return metadata
+
+
 def report_document(report: Report) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "metadata": {
-            "context": report.context,
-            "contexts": list(report.contexts) or None,
-            "namespace": report.namespace,
-            "complete": report.complete,
-            "scanned": dict(sorted(report.scanned.items())),
-        },
+        "metadata": report_metadata(report),
         "items": [item_document(item) for item in report.items],
         "warnings": list(report.warnings),
     }
