@@ -1,5 +1,6 @@
 """Outputs that are correct for every command (issue 11): `-o table`, mounts' own sarif and
-markdown, markdown that renders as its values in a CommonMark renderer, and the summary document."""
+markdown, markdown that renders as its values in a CommonMark renderer, the summary document, and
+how many findings `--severity` hid (Report.hidden) in summary, markdown and the json/yaml report."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from plugin.errors import EXIT_ERROR, EXIT_OK
 from plugin.models import AgentRef, Finding, ObjectRef, Origin, Report, ReportItem
 from plugin.mounts import LISTING_RULES
 from plugin.printers import PRINTERS, PrintOptions
-from plugin.printers.summary import summary_document
+from plugin.printers.document import report_document
+from plugin.printers.summary import print_summary, summary_document
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = str(ROOT / "examples")
@@ -117,21 +119,30 @@ def test_markdown_of_a_value_with_control_characters_shows_them_escaped() -> Non
     assert "<li>cannot read \\x1b]8;;u\\x07 *now*</li>" in html
 
 
+def test_markdown_says_how_many_findings_were_hidden() -> None:
+    shown = Report(items=(item("a", SOCKET),), hidden={"info": 2, "low": 1})
+    html, _ = rendered(render("markdown", shown))
+    assert "<p>1 low finding, 2 info findings hidden (--severity).</p>" in html
+    nothing_shown = Report(items=(), hidden={"info": 2})
+    html, _ = rendered(render("markdown", nothing_shown))
+    assert "No workload depends on the Docker daemon." in html and "2 info findings hidden (--severity)." in html
+    assert "hidden" not in render("markdown", Report(items=(item("a", SOCKET),)))
 
 
 # --- the summary document and tables ----------------------------------------------------------
 
 def test_summary_document_has_kind_metadata_and_separate_ids_and_names() -> None:
     report = Report(items=(item("a", SOCKET, agent=DATADOG, pods=("p",)), item("b", SOCKET)), context="ctx",
-                    warnings=("w",))
+                    warnings=("w",), hidden={"info": 2})
     doc = summary_document(report)
     assert (doc["apiVersion"], doc["kind"]) == ("dockershim.kubectl.dev/v1alpha1", "DockerDependencySummary")
-    assert doc["metadata"]["context"] == "ctx"
+    assert doc["metadata"]["context"] == "ctx" and doc["metadata"]["hidden"] == {"info": 2}
     assert doc["byRule"] == [{"id": "DS001", "name": "docker-socket", "findings": 2, "workloads": 2, "pods": 1}]
     assert doc["byAgent"] == [{"id": None, "name": None, "findings": 1, "workloads": 1, "pods": 0},
                               {"id": "datadog-agent", "name": "Datadog Agent", "findings": 1, "workloads": 1,
                                "pods": 1}]
     assert doc["warnings"] == ["w"]
+    assert "hidden" not in summary_document(Report(items=()))["metadata"]
 
 
 def test_summary_severities_are_most_severe_first() -> None:
@@ -141,6 +152,15 @@ def test_summary_severities_are_most_severe_first() -> None:
     assert [r["name"] for r in doc["bySeverity"]] == ["high", "medium", "info"]
 
 
+def test_summary_table_says_how_many_were_hidden_except_for_bare_rows() -> None:
+    report = Report(items=(item("a", SOCKET),), hidden={"info": 2})
+    out = io.StringIO()
+    print_summary(report, out, no_headers=False)
+    assert out.getvalue().splitlines()[-1] == "2 info findings hidden (--severity)"
+    assert out.getvalue().split("\n\n")[1].startswith("AGENT")
+    out = io.StringIO()
+    print_summary(report, out, no_headers=True)
+    assert "hidden" not in out.getvalue()
 
 
 def test_summary_json_and_yaml_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
@@ -158,6 +178,12 @@ def test_summary_wide_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.startswith('error: --summary prints a table, json or yaml, not "wide"')
 
 
+def test_report_document_carries_hidden_only_when_something_was_hidden() -> None:
+    assert report_document(Report(items=(), hidden={"info": 3, "low": 0}))["metadata"]["hidden"] == {"info": 3}
+    assert "hidden" not in report_document(Report(items=()))["metadata"]
+    assert "hidden" not in report_document(Report(items=(), hidden={"info": 0}))["metadata"]
+    assert yaml.safe_load(render("yaml", Report(items=(), hidden={"low": 1, "info": 2})))["metadata"]["hidden"] == \
+        {"low": 1, "info": 2}
 
 
 # --- -o table, and mounts' own sarif and markdown ----------------------------------------------

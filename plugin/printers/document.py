@@ -6,14 +6,15 @@ Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [
 `context` (with several contexts), `pods`, `nodes`, `nodeRuntimes`, `container`, `volume`,
 `hostPath`, `hostPathType`, `subPath`, `mountPath`,
 `readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`. `metadata` has
-`context`, `contexts`, `namespace`, `complete` and `scanned`.
+`context`, `contexts`, `namespace`, `complete`, `scanned` and, when `--severity` left findings
+out, `hidden` (counts per severity).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from plugin.models import ObjectRef, Origin, Report, ReportItem
+from plugin.models import SEVERITIES, ObjectRef, Origin, Report, ReportItem
 
 API_VERSION = "dockershim.kubectl.dev/v1alpha1"
 KIND = "DockerDependencyReport"
@@ -70,7 +71,8 @@ def item_document(item: ReportItem) -> dict[str, Any]:
 
 
 def report_metadata(report: Report) -> dict[str, Any]:
-    """`metadata` of the report and of its summary."""
+    """`metadata` of the report and of its summary. `hidden` (findings left out by `--severity`,
+    per severity) is there only when something was hidden."""
     metadata: dict[str, Any] = {
         "context": report.context,
         "contexts": list(report.contexts) or None,
@@ -78,6 +80,9 @@ def report_metadata(report: Report) -> dict[str, Any]:
         "complete": report.complete,
         "scanned": dict(sorted(report.scanned.items())),
     }
+    hidden = {severity: n for severity, n in report.hidden.items() if n}
+    if hidden:
+        metadata["hidden"] = {s: hidden[s] for s in (*SEVERITIES, *sorted(hidden)) if s in hidden}
     return metadata
 
 

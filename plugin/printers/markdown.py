@@ -14,7 +14,7 @@ from typing import TextIO
 
 from plugin.models import SEVERITIES, Report
 from plugin.printers.escape import terminal_text
-from plugin.printers.summary import summary_document
+from plugin.printers.summary import hidden_text, summary_document
 from plugin.printers.table import NONE, UNKNOWN, shown_host_path
 
 # The ASCII punctuation CommonMark and GFM give a meaning inline (HTML, entities, code, emphasis,
@@ -44,6 +44,11 @@ def _where(report: Report) -> str:
     if report.contexts:
         return ", ".join(markdown_text(c) for c in report.contexts)
     return markdown_text(report.context) if report.context else "the input files"
+
+
+def _hidden(report: Report) -> list[str]:
+    text = hidden_text(report.hidden)
+    return [f"{text}.", ""] if text else []
 
 
 def _not_seen(report: Report) -> list[str]:
@@ -87,12 +92,13 @@ def print_markdown(report: Report, out: TextIO, listing: bool = False) -> None:
     workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
     lines = [f"# Docker dependencies in {_where(report)}", ""]
     if not report.items:
-        lines += ["No workload depends on the Docker daemon.", ""]
+        lines += ["No workload depends on the Docker daemon.", ""] + _hidden(report)
     else:
         doc = summary_document(report)
         severities = {r["name"]: r["findings"] for r in doc["bySeverity"]}
         counts = ", ".join(f"{severities[s]} {s}" for s in SEVERITIES if s in severities)
         lines += [f"**{len(report.items)} findings** in **{len(workloads)} workloads** ({counts}).", ""]
+        lines += _hidden(report)
         lines += ["## By agent", ""]
         lines += _table(["agent", "workloads", "pods", "findings"],
                         [[r["id"] or UNKNOWN, r["workloads"], r["pods"], r["findings"]] for r in doc["byAgent"]])

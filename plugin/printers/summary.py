@@ -1,5 +1,6 @@
 """`--summary`: counts only, per rule, per agent, per namespace and per severity, as tables or as a
-document (`kind: DockerDependencySummary`, with the report's `apiVersion` and metadata)."""
+document (`kind: DockerDependencySummary`, with the report's `apiVersion` and metadata), and the
+findings that `--severity` hid."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def _severity_order(key: tuple[Any, ...]) -> tuple[int, str]:
     return (SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES), severity)
 
 
+def hidden_text(hidden: dict[str, int]) -> str | None:
+    """`2 info findings hidden (--severity)`, most severe first; None when nothing was hidden."""
+    shown = sorted((s for s, n in hidden.items() if n), key=lambda s: _severity_order((s,)))
+    if not shown:
+        return None
+    parts = [f"{hidden[s]} {s} finding{'' if hidden[s] == 1 else 's'}" for s in shown]
+    return ", ".join(parts) + " hidden (--severity)"
+
+
 def summary_document(report: Report) -> dict[str, Any]:
     """Rules and agents have separate `id` and `name`; an unknown agent has both null."""
     return {
@@ -51,6 +61,7 @@ def summary_document(report: Report) -> dict[str, Any]:
 
 
 def print_summary(report: Report, out: TextIO, no_headers: bool) -> None:
+    """The tables; then, unless --no-headers asks for bare rows, how many findings were hidden."""
     doc = summary_document(report)
     tables = (
         ("RULE", [f"{r['id']} {r['name']}" for r in doc["byRule"]], doc["byRule"]),
@@ -63,5 +74,8 @@ def print_summary(report: Report, out: TextIO, no_headers: bool) -> None:
                                                                                                     strict=True)]
         if rows:
             sections.append(format_table([title, "WORKLOADS", "PODS", "FINDINGS"], rows, no_headers))
+    hidden = hidden_text(report.hidden)
+    if hidden and not no_headers:
+        sections.append(hidden)
     if sections:
         out.write("\n\n".join(sections) + "\n")
