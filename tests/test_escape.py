@@ -71,3 +71,28 @@ def test_json_keeps_every_value_exactly_as_escapes() -> None:
     dump_json({"v": HOSTILE}, out)
     assert json.loads(out.getvalue()) == {"v": HOSTILE}
     assert out.getvalue().isascii() and not any(c in out.getvalue() for c in UNSAFE if c != "\n")
+
+
+def test_the_progress_line_escapes_kinds_from_files_and_the_context_name() -> None:
+    from plugin.models import Origin, SourceObject
+    from plugin.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    now = [0.0]
+
+    def objects():
+        for _ in range(400):
+            now[0] += 0.01
+            yield SourceObject("Pod\x1b]8;;https://evil.example/\x07", "v1", {}, Origin())
+
+    stream = Terminal()
+    progress = Progress(stream, lambda: now[0])
+    list(progress.track(objects(), "ctx\n\x1b[31m"))
+    progress.done()
+    text = stream.getvalue()
+    assert "ctx\\n\\x1b[31m: read 400 Pod\\x1b]8;;https://evil.example/\\x07s ..." in text
+    assert "\n" not in text and "\x07" not in text
+    assert text.replace("\r\x1b[2K", "").count("\x1b") == 0  # only the line's own erase sequences
