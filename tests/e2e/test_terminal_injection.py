@@ -19,6 +19,7 @@ import yaml
 
 from tests.apiserver import ApiServer
 from tests.e2e.conftest import Plugin
+from tests.loopback import closed_port
 from tests.podspecs import container, host_path_volume, mount, owner_ref, pod, pod_spec, workload
 
 ESC = "\x1b[31mRED\x1b[0m"
@@ -188,12 +189,26 @@ def test_warning_and_no_resources_lines_show_control_characters_visibly(hostile_
     result = Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path).run("scan")
     assert_no_raw_control(result)
     assert len(result.stderr.splitlines()) <= 2
-    # an owner reference to a ReplicaSet that is not there, named with escapes: the warning names it
+    # an owner reference to a ReplicaSet that is not there, named with escapes: a warning may name it
     orphan = tmp_path / "orphan.json"
     orphan.write_text(json.dumps(pod("orphan", SPEC, "hostile", [owner_ref("ReplicaSet", "rs" + OSC8 + "\nWarning: x")])))
     offline = Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path).run("scan", "-f", str(orphan))
     assert_no_raw_control(offline)
-    assert not any(line == "Warning: x" or line.startswith("Warning: x") for line in offline.stderr.splitlines())
+    assert not any(line.startswith("Warning: x") for line in offline.stderr.splitlines())
+
+
+def test_a_warning_naming_a_hostile_context_is_one_visible_line(hostile_server: ApiServer, plugin_bin: Path,
+                                                                tmp_path: Path) -> None:
+    bad = "bad" + ESC + "\nWarning: forged"
+    kubeconfig = hostile_server.write_kubeconfig(
+        str(tmp_path / "kubeconfig"), token="admin-token", context="test", namespace="hostile",
+        extra_contexts={bad: {"server": f"https://127.0.0.1:{closed_port()}"}})
+    result = Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path).run("scan", "--all-contexts")
+    assert_no_raw_control(result)
+    assert result.returncode == 4, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning: ")]
+    assert len(warnings) == 1 and warnings[0].startswith('Warning: context "bad\\x1b[31mRED\\x1b[0m\\nWarning: forged"')
+    assert "test" in result.stdout  # the other context is still reported, in the CONTEXT column
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
