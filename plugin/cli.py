@@ -35,6 +35,7 @@ from plugin.flags import (
     parse,
     render_flags,
 )
+from plugin.printers.escape import terminal_message, terminal_text  # every stderr line passes it
 
 
 def command_name() -> str:
@@ -246,7 +247,7 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     from plugin.printers import TABLE_FORMATS, PrintOptions, printer_for
 
     printer = printer_for(args.output)
-    output = args.output
+    output = "" if args.output == "table" else args.output
     settings = _rule_settings(args)
     severities = _severities(args) if not listing else None
     choice: dict = {}
@@ -260,13 +261,13 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
 
         report, problems = scan_files(args.filename, settings, offline_namespace(_connection_flags(args)), **choice)
         for problem in problems:
-            err.write(f"error: {problem}\n")
-        options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True)
+            err.write(f"error: {terminal_text(problem)}\n")
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=True, show_sources=True, listing=listing)
         nothing = "No resources found"
     else:
         report = _scan_contexts(args, settings, choice, node_runtimes=output in ("wide", "json", "yaml"))
         several_namespaces = args.all_namespaces or "," in (args.namespace or "") or bool(report.contexts)
-        options = PrintOptions(no_headers=args.no_headers, show_namespace=several_namespaces)
+        options = PrintOptions(no_headers=args.no_headers, show_namespace=several_namespaces, listing=listing)
         nothing = ("No resources found" if report.namespace is None or report.contexts
                    else f"No resources found in {report.namespace} namespace.")
     if severities is not None:
@@ -274,17 +275,13 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
 
         report = filter_severities(report, severities)
     for warning in report.warnings:
-        err.write(f"Warning: {warning}\n")
+        err.write(f"Warning: {terminal_text(warning)}\n")
     if getattr(args, "summary", False):
         _print_summary(report, output, args.no_headers, out)
-    elif listing and output in ("", "wide"):
-        from plugin.printers.table import print_mounts
-
-        print_mounts(report, out, options)
     else:
         printer(report, out, options)
     if not report.items and output in TABLE_FORMATS:
-        err.write(nothing + "\n")
+        err.write(terminal_text(nothing) + "\n")
     if not report.complete:
         return EXIT_INCOMPLETE
     if args.exit_code and report.items:
@@ -334,13 +331,13 @@ def _scan_contexts(args, settings: RuleSettings, choice: dict, node_runtimes: bo
 def _write_document(document: dict, output: str, out: TextIO) -> None:
     """A plain document as `-o json` (indented like kubectl's) or `-o yaml` (keys in order)."""
     if output == "json":
-        import json
+        from plugin.printers.json import dump_json
 
-        out.write(json.dumps(document, indent=4) + "\n")
+        dump_json(document, out)
     else:
-        import yaml
+        from plugin.printers.yaml import dump_yaml
 
-        out.write(yaml.safe_dump(document, sort_keys=False, default_flow_style=False))
+        dump_yaml(document, out)
 
 
 def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -> None:
@@ -349,7 +346,7 @@ def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -
     if output in ("json", "yaml"):
         document = summary_document(report)
         _write_document(document, output, out)
-    elif output in ("", "wide"):
+    elif output == "":  # counts have no wider form: --summary -o wide is refused
         print_summary(report, out, no_headers)
     else:
         raise UsageError(f'--summary prints a table, json or yaml, not "{output}"')
@@ -411,7 +408,7 @@ def cmd_explain(argv: list[str], out: TextIO, err: TextIO) -> int:
         explanation, problems = explain_files(args.filename, _rule_settings(args),
                                               offline_namespace(_connection_flags(args)), args.args)
         for problem in problems:
-            err.write(f"error: {problem}\n")
+            err.write(f"error: {terminal_text(problem)}\n")
     else:
         from plugin.pipeline import explain_cluster
 
@@ -482,10 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv, out, err)
     except UsageError as e:
-        err.write(f"error: {e.message}\nSee '{command_name()} --help' for usage.\n")
+        err.write(f"error: {terminal_message(e.message)}\nSee '{command_name()} --help' for usage.\n")
         return EXIT_ERROR
     except PluginError as e:
-        err.write(f"{e.message}\n")
+        err.write(f"{terminal_message(e.message)}\n")
         return e.exit_code
     except KeyboardInterrupt:
         err.write("error: interrupted\n")

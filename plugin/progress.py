@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from plugin.models import SourceObject
+from plugin.printers.escape import terminal_text
 
 DELAY = 1.0  # seconds before the first line: most scans finish sooner
 INTERVAL = 0.25  # seconds between updates
@@ -41,7 +42,8 @@ class Progress:
         self._last = now
         read = ", ".join(f"{n:,} {kind}s" for kind, n in sorted(self.counts.items()))
         prefix = f"{label}: " if label else ""
-        self._stream.write(f"\r\x1b[2K{prefix}read {read} ...")
+        # kinds come from files and the label from the kubeconfig: only our own \r and ESC are raw
+        self._stream.write(f"\r\x1b[2K{terminal_text(prefix + 'read ' + read)} ...")
         self._stream.flush()
         self._shown = True
 

@@ -99,7 +99,7 @@ def test_stdin(manifests: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     (["scan", "--bogus"], "error: unknown flag: --bogus"),
     (["scan", "-x"], "error: unknown shorthand flag: 'x' in -x"),
     (["scan", "-o", "xml"], 'error: unable to match a printer suitable for the output format "xml", '
-                            "allowed formats are: json,markdown,name,sarif,wide,yaml,jmespath=EXPR"),
+                            "allowed formats are: json,markdown,name,sarif,table,wide,yaml,jmespath=EXPR"),
     (["scan", "-o"], "error: flag needs an argument: --output"),
     (["scan", "extra"], 'error: unexpected argument "extra"'),
     (["frobnicate"], 'error: unknown command "frobnicate" for "kubectl-dockershim"'),

@@ -109,4 +109,4 @@ def test_name_prints_each_owner_once_per_namespace() -> None:
 
 
 def test_allowed_formats() -> None:
-    assert allowed_formats() == ["json", "markdown", "name", "sarif", "wide", "yaml", "jmespath=EXPR"]
+    assert allowed_formats() == ["json", "markdown", "name", "sarif", "table", "wide", "yaml", "jmespath=EXPR"]

@@ -1,5 +1,6 @@
 """Printers turn a finished `Report` into text; they decide nothing. One module per format, all
-with the same signature, chosen by `-o` from `PRINTERS`."""
+with the same signature, chosen by `-o` from `PRINTERS`. Human formats pass every value through
+`escape.terminal_text`; json, yaml and sarif keep exact values."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class PrintOptions:
     no_headers: bool = False
     show_namespace: bool = True  # kubectl shows NAMESPACE when more than one namespace was read
     show_sources: bool = False  # file:line column in wide output (offline scans)
+    # The report of `mounts`: every hostPath, not Docker dependencies. Tables show the mount
+    # columns, markdown and sarif say "hostPath mounts" and give no migration steps.
+    listing: bool = False
 
 
 Printer = Callable[[Report, TextIO, PrintOptions], None]
@@ -23,13 +27,19 @@ Printer = Callable[[Report, TextIO, PrintOptions], None]
 def _table(report: Report, out: TextIO, options: PrintOptions) -> None:
     from plugin.printers import table
 
-    table.print_table(report, out, options, wide=False)
+    if options.listing:
+        table.print_mounts(report, out, options)
+    else:
+        table.print_table(report, out, options, wide=False)
 
 
 def _wide(report: Report, out: TextIO, options: PrintOptions) -> None:
     from plugin.printers import table
 
-    table.print_table(report, out, options, wide=True)
+    if options.listing:  # the mount columns are all there is: wide is the same table
+        table.print_mounts(report, out, options)
+    else:
+        table.print_table(report, out, options, wide=True)
 
 
 def _json(report: Report, out: TextIO, options: PrintOptions) -> None:
@@ -53,18 +63,19 @@ def _name(report: Report, out: TextIO, options: PrintOptions) -> None:
 def _sarif(report: Report, out: TextIO, options: PrintOptions) -> None:
     from plugin.printers import sarif
 
-    sarif.print_sarif(report, out)
+    sarif.print_sarif(report, out, listing=options.listing)
 
 
 def _markdown(report: Report, out: TextIO, options: PrintOptions) -> None:
     from plugin.printers import markdown
 
-    markdown.print_markdown(report, out)
+    markdown.print_markdown(report, out, listing=options.listing)
 
 
-# Imports are deferred so that a run pays only for the format it prints.
+# Imports are deferred so that a run pays only for the format it prints. `table` is the default
+# (kubectl has no `-o table`, but our --help names the default so, and scripts may say it).
 PRINTERS: dict[str, Printer] = {
-    "": _table, "wide": _wide, "json": _json, "yaml": _yaml, "name": _name, "sarif": _sarif,
+    "": _table, "table": _table, "wide": _wide, "json": _json, "yaml": _yaml, "name": _name, "sarif": _sarif,
     "markdown": _markdown,
 }
 JMESPATH_PREFIX = "jmespath="
@@ -93,7 +104,7 @@ def jmespath_printer(expression: str) -> Printer:
         out.write((value if isinstance(value, str) else json.dumps(value, indent=4)) + "\n")
 
     return print_jmespath
-TABLE_FORMATS = ("", "wide", "name")  # formats after which "No resources found" goes to stderr
+TABLE_FORMATS = ("", "table", "wide", "name")  # formats after which "No resources found" goes to stderr
 
 
 def allowed_formats() -> list[str]:

@@ -1,5 +1,6 @@
 """`explain` output: a `kubectl describe`-like layout for people, and the same content as a
-document for `-o json|yaml`."""
+document for `-o json|yaml`. Every value in the layout passes `terminal_text`; the document
+keeps exact values."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, TextIO
 
 from plugin.explain import Explanation
 from plugin.printers.document import _ref
+from plugin.printers.escape import terminal_text
 
 _RUNTIME = {
     "auto": "finds containerd and CRI-O by itself",
@@ -43,7 +45,12 @@ def explanation_document(e: Explanation) -> dict[str, Any]:
 
 def _field(out: TextIO, label: str, value: str, indent: int = 0) -> None:
     # Values line up at column 18, like kubectl describe's; a longer label keeps two spaces.
+    label, value = terminal_text(label), terminal_text(value)
     out.write(f"{' ' * indent}{(label + ':').ljust(max(18 - indent, len(label) + 3))}{value}\n")
+
+
+def _line(out: TextIO, indent: str, text: str) -> None:
+    out.write(f"{indent}{terminal_text(text)}\n")
 
 
 def _steps(out: TextIO, title: str, steps: tuple[str, ...]) -> None:
@@ -51,7 +58,7 @@ def _steps(out: TextIO, title: str, steps: tuple[str, ...]) -> None:
         return
     out.write(f"  {title}:\n")
     for number, step in enumerate(steps, 1):
-        lines = textwrap.wrap(step, 92) or [""]
+        lines = textwrap.wrap(terminal_text(step), 92) or [""]
         out.write(f"    {number}. {lines[0]}\n")
         for line in lines[1:]:
             out.write(f"       {line}\n")
@@ -88,7 +95,7 @@ def print_explanation(e: Explanation, out: TextIO) -> None:
         return
     out.write("Docker dependency:\n")
     for f in e.findings:
-        out.write(f"  {f.rule_id} {f.rule_name} ({f.severity})\n")
+        _line(out, "  ", f"{f.rule_id} {f.rule_name} ({f.severity})")
         _field(out, "Reason", f.reason, 4)
         _field(out, "Container", f.container or "<none> (no container mounts it)", 4)
         if f.volume:
@@ -100,10 +107,10 @@ def print_explanation(e: Explanation, out: TextIO) -> None:
             _field(out, "Evidence", f.evidence, 4)
     out.write("Migration:\n")
     if e.agent:
-        out.write(f"  {e.agent.summary}\n")
+        _line(out, "  ", e.agent.summary)
         _steps(out, "containerd", e.agent.containerd_steps)
         _steps(out, "CRI-O", e.agent.crio_steps)
-        out.write(f"  Docs: {e.agent.docs}\n")
+        _line(out, "  ", f"Docs: {e.agent.docs}")
     else:
         out.write("  Unknown workload: point its Docker client at the CRI instead (crictl, the CRI API), read\n"
                   "  logs from /var/log/pods in the CRI format, and remove the Docker hostPath mounts above.\n"

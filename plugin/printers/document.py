@@ -5,14 +5,16 @@ Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [
 `ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown),
 `context` (with several contexts), `pods`, `nodes`, `nodeRuntimes`, `container`, `volume`,
 `hostPath`, `hostPathType`, `subPath`, `mountPath`,
-`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`.
+`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`. `metadata` has
+`context`, `contexts`, `namespace`, `complete`, `scanned` and, when `--severity` left findings
+out, `hidden` (counts per severity).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from plugin.models import ObjectRef, Origin, Report, ReportItem
+from plugin.models import SEVERITIES, ObjectRef, Origin, Report, ReportItem
 
 API_VERSION = "dockershim.kubectl.dev/v1alpha1"
 KIND = "DockerDependencyReport"
@@ -70,17 +72,27 @@ def item_document(item: ReportItem) -> dict[str, Any]:
     }
 
 
+def report_metadata(report: Report) -> dict[str, Any]:
+    """`metadata` of the report and of its summary. `hidden` (findings left out by `--severity`,
+    per severity) is there only when something was hidden."""
+    metadata: dict[str, Any] = {
+        "context": report.context,
+        "contexts": list(report.contexts) or None,
+        "namespace": report.namespace,
+        "complete": report.complete,
+        "scanned": dict(sorted(report.scanned.items())),
+    }
+    hidden = {severity: n for severity, n in report.hidden.items() if n}
+    if hidden:
+        metadata["hidden"] = {s: hidden[s] for s in (*SEVERITIES, *sorted(hidden)) if s in hidden}
+    return metadata
+
+
 def report_document(report: Report) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
         "kind": KIND,
-        "metadata": {
-            "context": report.context,
-            "contexts": list(report.contexts) or None,
-            "namespace": report.namespace,
-            "complete": report.complete,
-            "scanned": dict(sorted(report.scanned.items())),
-        },
+        "metadata": report_metadata(report),
         "items": [item_document(item) for item in report.items],
         "warnings": list(report.warnings),
     }

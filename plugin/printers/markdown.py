@@ -1,18 +1,37 @@
 """`-o markdown`: a report to paste into a ticket: counts per severity and per agent, the
-findings table, then the migration steps of every agent found."""
+findings table, then the migration steps of every agent found. For `mounts`, the list of
+hostPath mounts, with no Docker wording and no migration steps.
+
+Every value from a cluster or a file is escaped twice: for the terminal (`terminal_text`), then
+for CommonMark and GitHub's tables (`markdown_text`), so that `<unknown>`, a `|` in a path, a
+backtick or a `*` in a name render as themselves instead of as HTML, a new cell, code or emphasis.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from plugin.models import SEVERITIES, Report
-from plugin.printers.summary import summary_document
-from plugin.printers.table import shown_host_path
+from plugin.printers.escape import terminal_text
+from plugin.printers.summary import hidden_text, summary_document
+from plugin.printers.table import NONE, UNKNOWN, shown_host_path
+
+# The ASCII punctuation CommonMark and GFM give a meaning inline (HTML, entities, code, emphasis,
+# links, images, strikethrough, table cells) or at the start of a line (headings). CommonMark
+# lets a backslash escape any ASCII punctuation, so each is written as `\` + itself.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~!#])")
+
+
+def markdown_text(value: object) -> str:
+    """`value` as inline Markdown text that renders exactly as the terminal would show it."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", terminal_text(value))
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text.replace("|", "\\|").replace("\n", " ") or "—"
+    if value is None or value == "":
+        return "—"
+    return markdown_text(value)
 
 
 def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
@@ -21,22 +40,68 @@ def _table(headers: list[str], rows: list[list[object]]) -> list[str]:
     return lines
 
 
-def print_markdown(report: Report, out: TextIO) -> None:
+def _where(report: Report) -> str:
+    if report.contexts:
+        return ", ".join(markdown_text(c) for c in report.contexts)
+    return markdown_text(report.context) if report.context else "the input files"
+
+
+def _hidden(report: Report) -> list[str]:
+    text = hidden_text(report.hidden)
+    return [f"{text}.", ""] if text else []
+
+
+def _not_seen(report: Report) -> list[str]:
+    if not report.warnings:
+        return []
+    return ["## Not seen", ""] + [f"- {markdown_text(w)}" for w in report.warnings] + [""]
+
+
+def _write(lines: list[str], out: TextIO) -> None:
+    out.write("\n".join(lines).rstrip() + "\n")
+
+
+def print_mounts_markdown(report: Report, out: TextIO) -> None:
+    """`mounts -o markdown`: every hostPath volume, Docker's or not: an inventory to review."""
+    contexts = bool(report.contexts)
+    workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
+    lines = [f"# hostPath mounts in {_where(report)}", ""]
+    if not report.items:
+        lines += ["No workload mounts a hostPath volume.", ""]
+    else:
+        lines += [f"**{len(report.items)} hostPath mounts** in **{len(workloads)} workloads**.", ""]
+        headers = (["context"] if contexts else []) + ["namespace", "owner", "pods", "container", "volume",
+                                                       "host path", "type", "mount path", "read-only"]
+        rows = []
+        for i in report.items:
+            f = i.finding
+            read_only = str(f.read_only).lower() if f.container else None
+            row: list[object] = [i.namespace or NONE, i.owner.describe(), len(i.pods), f.container, f.volume,
+                                 shown_host_path(f), f.host_path_type, f.mount_path, read_only]
+            rows.append(([i.context] if contexts else []) + row)
+        lines += _table(headers, rows) + [""]
+    _write(lines + _not_seen(report), out)
+
+
+def print_markdown(report: Report, out: TextIO, listing: bool = False) -> None:
+    if listing:
+        print_mounts_markdown(report, out)
+        return
     from plugin import catalogue
 
-    where = (", ".join(report.contexts) if report.contexts else report.context) or "the input files"
     workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
-    lines = [f"# Docker dependencies in {where}", ""]
+    lines = [f"# Docker dependencies in {_where(report)}", ""]
     if not report.items:
-        lines += ["No workload depends on the Docker daemon."]
+        lines += ["No workload depends on the Docker daemon.", ""] + _hidden(report)
     else:
         doc = summary_document(report)
         severities = {r["name"]: r["findings"] for r in doc["bySeverity"]}
         counts = ", ".join(f"{severities[s]} {s}" for s in SEVERITIES if s in severities)
         lines += [f"**{len(report.items)} findings** in **{len(workloads)} workloads** ({counts}).", ""]
+        lines += _hidden(report)
         lines += ["## By agent", ""]
         lines += _table(["agent", "workloads", "pods", "findings"],
-                        [[r["name"], r["workloads"], r["pods"], r["findings"]] for r in doc["byAgent"]])
+                        [[r["id"] or UNKNOWN, r["workloads"], r["pods"], r["findings"]] for r in doc["byAgent"]])
         lines += ["", "## Findings", ""]
         contexts = bool(report.contexts)
         headers = (["context"] if contexts else []) + ["namespace", "owner", "agent", "pods", "container",
@@ -44,7 +109,7 @@ def print_markdown(report: Report, out: TextIO) -> None:
         rows = []
         for i in report.items:
             f = i.finding
-            row: list[object] = [i.namespace, f"`{i.owner.describe()}`", i.agent.id if i.agent else "unknown",
+            row: list[object] = [i.namespace or NONE, i.owner.describe(), i.agent.describe() if i.agent else UNKNOWN,
                                  len(i.pods), f.container, shown_host_path(f), f.mount_path,
                                  f"{f.rule_id} {f.rule_name}", f.severity]
             rows.append(([i.context] if contexts else []) + row)
@@ -55,16 +120,16 @@ def print_markdown(report: Report, out: TextIO) -> None:
             agent = catalogue.agent_by_id(agent_id)
             if agent is None:
                 continue
-            lines += [f"### {agent.name} (`{agent.id}`)", "", agent.migration_summary, ""]
+            lines += [f"### {markdown_text(agent.name)} (`{agent.id}`)", "", markdown_text(agent.migration_summary),
+                      ""]
             for title, steps in (("containerd", agent.containerd_steps), ("CRI-O", agent.crio_steps)):
                 if steps:
-                    lines += [f"**{title}**", ""] + [f"{n}. {s}" for n, s in enumerate(steps, 1)] + [""]
+                    lines += [f"**{title}**", ""] + [f"{n}. {markdown_text(s)}" for n, s in enumerate(steps, 1)]
+                    lines += [""]
             lines += [f"Docs: {agent.docs}", ""]
         if any(i.agent is None for i in report.items):
             lines += ["### Workloads of unknown images", "",
                       "Point their Docker client at the CRI instead (crictl, the CRI API), read logs from "
                       "`/var/log/pods` in the CRI format, and remove the Docker hostPath mounts. For image "
                       "builds, run Docker-in-Docker as a sidecar or use kaniko or buildah.", ""]
-    if report.warnings:
-        lines += ["## Not seen", ""] + [f"- {w}" for w in report.warnings] + [""]
-    out.write("\n".join(lines).rstrip() + "\n")
+    _write(lines + _not_seen(report), out)

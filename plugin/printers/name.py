@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from plugin.models import ObjectRef, Report
+from plugin.printers.escape import terminal_text
 
 
 def qualified_name(ref: ObjectRef) -> str:
@@ -19,4 +20,4 @@ def print_names(report: Report, out: TextIO) -> None:
         name = qualified_name(item.owner)
         if (item.namespace, name) not in seen:
             seen.add((item.namespace, name))
-            out.write(name + "\n")
+            out.write(terminal_text(name) + "\n")

@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from plugin.nodes import NodeRuntime
 from plugin.printers.document import API_VERSION
+from plugin.printers.escape import terminal_text
 from plugin.printers.table import NONE, format_table
 
 
@@ -22,7 +23,7 @@ def nodes_document(context: str | None, nodes: list[NodeRuntime]) -> dict[str, A
 
 def print_nodes(nodes: list[NodeRuntime], out: TextIO, output: str, no_headers: bool) -> None:
     if output == "name":
-        out.write("".join(f"node/{n.name}\n" for n in nodes))
+        out.write("".join(f"node/{terminal_text(n.name)}\n" for n in nodes))
         return
     headers = ["NAME", "STATUS", "RUNTIME", "RUNTIME-VERSION", "KUBELET", "OS-IMAGE", "DOCKERSHIM"]
     if output == "wide":

@@ -11,6 +11,7 @@ from tabulate import DataRow, TableFormat, tabulate
 
 from plugin.models import Finding, Report, ReportItem
 from plugin.printers import PrintOptions
+from plugin.printers.escape import terminal_text
 
 NONE = "<none>"
 UNKNOWN = "<unknown>"  # an image the catalogue does not know: never guessed
@@ -90,9 +91,12 @@ def print_mounts(report: Report, out: TextIO, options: PrintOptions) -> None:
 
 
 def format_table(headers: list[str], table: list[list[str]], no_headers: bool = False) -> str:
+    """Every table the plugin prints (findings, mounts, nodes, summary) is laid out here, so every
+    cell is escaped here: a line break or escape sequence in a value cannot add or forge a row."""
     # The header goes in as an ordinary first row: tabulate pads real headers by two more
     # spaces, which kubectl does not.
-    text = tabulate(table if no_headers else [headers, *table], tablefmt=_KUBECTL,
+    lines = table if no_headers else [headers, *table]
+    text = tabulate([[terminal_text(cell) for cell in line] for line in lines], tablefmt=_KUBECTL,
                     disable_numparse=True, stralign="left")
     return "\n".join(line.rstrip() for line in text.splitlines())
 
