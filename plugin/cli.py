@@ -250,6 +250,8 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     output = "" if args.output == "table" else args.output
     settings = _rule_settings(args)
     severities = _severities(args) if not listing else None
+    if getattr(args, "summary", False) and output not in SUMMARY_FORMATS:
+        raise UsageError(f'--summary prints a table, json or yaml, not "{output}"')  # before any I/O
     choice: dict = {}
     if listing:
         from plugin.mounts import LISTING_RULES
@@ -340,16 +342,18 @@ def _write_document(document: dict, output: str, out: TextIO) -> None:
         dump_yaml(document, out)
 
 
+# Counts have no wider form: --summary -o wide (or name, sarif, ...) is refused.
+SUMMARY_FORMATS = ("", "json", "yaml")
+
+
 def _print_summary(report: Report, output: str, no_headers: bool, out: TextIO) -> None:
     from plugin.printers.summary import print_summary, summary_document
 
     if output in ("json", "yaml"):
         document = summary_document(report)
         _write_document(document, output, out)
-    elif output == "":  # counts have no wider form: --summary -o wide is refused
-        print_summary(report, out, no_headers)
     else:
-        raise UsageError(f'--summary prints a table, json or yaml, not "{output}"')
+        print_summary(report, out, no_headers)
 
 
 def cmd_nodes(argv: list[str], out: TextIO, err: TextIO) -> int:
