@@ -163,7 +163,7 @@ def test_vendor_holds_exactly_the_pinned_pure_python_packages(release: Release) 
         name, version = dist_info.removesuffix(".dist-info").rsplit("-", 1)
         found[name.lower().replace("_", "-")] = version
     assert found == pinned()
-    assert found["kubernetes"] == "36.0.3"
+    assert found["kubernetes"] == "35.0.0"
     assert "vendor/yaml/__init__.py" in entries and not any(n.startswith("vendor/_yaml") for n in entries)
     assert not any(n.startswith("vendor/kubernetes/aio/") for n in entries)
     assert not any(re.search(r"/(tests?)/|_test\.py$", n) for n in entries if n.startswith("vendor/"))
@@ -339,7 +339,7 @@ def load_build_module():
 def test_what_is_vendored_from_a_wheel() -> None:
     build = load_build_module()
     kept = ["yaml/__init__.py", "kubernetes/client/rest.py", "certifi/cacert.pem", "six.py",
-            "kubernetes-36.0.3.dist-info/METADATA", "kubernetes-36.0.3.dist-info/licenses/LICENSE",
+            "kubernetes-35.0.0.dist-info/METADATA", "kubernetes-35.0.0.dist-info/licenses/LICENSE",
             "six-1.17.0.dist-info/LICENSE", "requests-2.34.2.dist-info/licenses/NOTICE"]
     dropped = ["yaml/_yaml.cpython-310-x86_64-linux-gnu.so", "_yaml/__init__.py", "kubernetes/aio/__init__.py",
                "kubernetes/config/kube_config_test.py", "kubernetes/dynamic/test_client.py", "certifi/tests/x.py",
@@ -362,7 +362,7 @@ def test_offline_build_without_the_wheels_says_what_is_missing(tmp_path: Path) -
     result = subprocess.run([sys.executable, str(ROOT / "krew" / "build.py"), "--offline", "--out", str(tmp_path / "o"),
                              "--wheels", str(tmp_path / "empty")], capture_output=True, text=True)
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.startswith("error: no wheel with the pinned hash") and "kubernetes==36.0.3" in result.stderr
+    assert result.stderr.startswith("error: no wheel with the pinned hash") and "kubernetes==35.0.0" in result.stderr
     assert not (tmp_path / "o").exists()
 
 
