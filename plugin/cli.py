@@ -462,8 +462,45 @@ COMMANDS: dict[str, Callable[[list[str], TextIO, TextIO], int]] = {
 }
 
 
+class CommandUsageError(UsageError):
+    """A usage error inside one command: the hint names that command's help, as cobra does."""
+
+    def __init__(self, message: str, command: str) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+class UnknownCommandError(UsageError):
+    """An unknown command, with the commands cobra would suggest instead."""
+
+    def __init__(self, message: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, as cobra's suggestions use it."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def suggestions(typed: str) -> list[str]:
+    """The commands cobra would suggest for a mistyped one: within an edit distance of 2, or
+    starting with what was typed (case-insensitive)."""
+    lower = typed.lower()
+    return [name for name in COMMANDS
+            if _edit_distance(lower, name) <= 2 or name.startswith(lower)]
+
+
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
     cmd = command_name()
+    if argv[:1] == ["help"] and len(argv) > 1:
+        argv = [argv[1], "--help"]  # `help scan` is `scan --help`, as cobra's help command
     if not argv or argv[0] in ("-h", "--help", "help"):
         out.write(MAIN_HELP.format(cmd=cmd))
         return EXIT_OK
@@ -473,8 +510,13 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
     if name not in COMMANDS:
         if name.startswith("-"):
             raise UsageError(f"unknown flag: {name} (flags go after the command: '{cmd} scan {name}')")
-        raise UsageError(f'unknown command "{name}" for "{cmd}"')
-    return COMMANDS[name](rest, out, err)
+        raise UnknownCommandError(f'unknown command "{name}" for "{cmd}"', suggestions(name))
+    try:
+        return COMMANDS[name](rest, out, err)
+    except CommandUsageError:
+        raise
+    except UsageError as e:
+        raise CommandUsageError(e.message, name) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -483,7 +525,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv, out, err)
     except UsageError as e:
-        err.write(f"error: {terminal_message(e.message)}\nSee '{command_name()} --help' for usage.\n")
+        where = f"{command_name()} {e.command}" if isinstance(e, CommandUsageError) else command_name()
+        err.write(f"error: {terminal_message(e.message)}\n")
+        if isinstance(e, UnknownCommandError) and e.suggestions:
+            # cobra's layout; the typed word is not repeated, so nothing from it is printed raw.
+            err.write("\nDid you mean this?\n" + "".join(f"\t{n}\n" for n in e.suggestions) + "\n")
+        err.write(f"See '{where} --help' for usage.\n")
         return EXIT_ERROR
     except PluginError as e:
         err.write(f"{terminal_message(e.message)}\n")
