@@ -634,7 +634,9 @@ def _in_cluster_connection(flags: ConnectionFlags, env: Mapping[str, str], files
     # The same flags kubectl applies on top of the in-cluster config.
     if flags.token:
         configuration.refresh_api_key_hook = None  # it would put the service-account token back
-        configuration.api_key["BearerToken"] = f"Bearer {flags.token}"
+        # The client keeps the token under "authorization" (35.x) or "BearerToken" (36.x).
+        for key in ("authorization", "BearerToken"):
+            configuration.api_key[key] = f"Bearer {flags.token}"
     if flags.certificate_authority:
         configuration.ssl_ca_cert = os.path.abspath(flags.certificate_authority)
     if flags.insecure_skip_tls_verify:
