@@ -43,7 +43,11 @@ def command_name() -> str:
     return "kubectl dockershim" if os.environ.get("KUBECTL_PATH") else "kubectl-dockershim"
 
 
-SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (
+SORT_BY_FLAG = Flag("--sort-by", "Sort by a field, as kubectl: a JSONPath into each json item (e.g. .owner.name, "
+                    "{.namespace}) or namespace, owner, kind, severity (worst first), pods (count), agent, rule.",
+                    metavar="FIELD")
+
+SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (SORT_BY_FLAG,) + (
     Flag("--pods-only", "Scan running pods only, not the pod templates of workloads (idle CronJobs, "
          "Deployments at 0 replicas, DaemonSets without pods).", kind="bool"),
     Flag("--summary", "Print counts only: per rule, per agent and per namespace.", kind="bool"),
@@ -55,7 +59,7 @@ SCAN_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (
          "docker.sock); repeatable.", kind="list", metavar="PATH"),
 ) + MULTI_CONTEXT_FLAGS
 
-MOUNTS_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + MULTI_CONTEXT_FLAGS
+MOUNTS_FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (SORT_BY_FLAG,) + MULTI_CONTEXT_FLAGS
 
 NODES_FLAGS: tuple[Flag, ...] = (
     Flag("--selector", "Label selector for the nodes.", short="-l", metavar="SELECTOR"),
@@ -250,6 +254,8 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
     output = "" if args.output == "table" else args.output
     settings = _rule_settings(args)
     severities = _severities(args) if not listing else None
+    if args.sort_by:
+        _sorted(_empty_report(), args.sort_by)  # a bad expression is a usage error before any I/O
     if getattr(args, "summary", False) and output not in SUMMARY_FORMATS:
         raise UsageError(f'--summary prints a table, json or yaml, not "{output}"')  # before any I/O
     choice: dict = {}
@@ -276,6 +282,8 @@ def _report_command(args, out: TextIO, err: TextIO, listing: bool) -> int:
         from plugin.report import filter_severities
 
         report = filter_severities(report, severities)
+    if args.sort_by:
+        report = _sorted(report, args.sort_by)
     for warning in report.warnings:
         err.write(f"Warning: {terminal_text(warning)}\n")
     if getattr(args, "summary", False):
@@ -377,6 +385,21 @@ def cmd_nodes(argv: list[str], out: TextIO, err: TextIO) -> int:
     if not nodes:
         err.write("No resources found\n")
     return EXIT_OK
+
+
+def _empty_report() -> Report:
+    from plugin.models import Report as ReportType
+
+    return ReportType(items=())
+
+
+def _sorted(report: Report, expression: str) -> Report:
+    from plugin.report import sort_items
+
+    try:
+        return sort_items(report, expression)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def _severities(args) -> tuple[str, ...]:

@@ -137,6 +137,20 @@ class ReportItem:
 
 
 @dataclass(frozen=True)
+class WorkloadSummary:
+    """One workload and everything found on it: a row of the default table."""
+
+    context: str | None
+    namespace: str | None
+    owner: ObjectRef
+    agent: AgentRef | None
+    pods: tuple[str, ...]
+    severity: str  # the worst of its findings
+    depends_on: tuple[str, ...]  # what it uses of Docker, worst first: "docker.sock", "DOCKER_HOST", ...
+    rules: tuple[str, ...]  # rule ids, in rule order
+
+
+@dataclass(frozen=True)
 class Report:
     """The finished scan: sorted items, plus what could not be seen."""
 

@@ -7,7 +7,16 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 
-from plugin.models import SEVERITIES, Finding, ObjectRef, Origin, Report, ReportItem, ScannedObject
+from plugin.models import (
+    SEVERITIES,
+    Finding,
+    ObjectRef,
+    Origin,
+    Report,
+    ReportItem,
+    ScannedObject,
+    WorkloadSummary,
+)
 from plugin.owners import missing_owners_warning
 
 
@@ -102,3 +111,82 @@ def filter_severities(report: Report, shown: Collection[str]) -> Report:
         return report
     hidden = Counter(i.finding.severity for i in report.items if i.finding.severity not in shown)
     return replace(report, items=kept, hidden={s: hidden[s] for s in SEVERITIES if hidden[s]})
+
+
+def dependency_label(finding: Finding) -> str:
+    """What a finding says the workload uses of Docker, in a word or a path: `docker.sock`,
+    `/var/run`, `/var/lib/docker/containers`, `DOCKER_HOST`, `docker CLI`."""
+    from plugin import paths
+
+    if finding.rule_id == "DS005" and finding.evidence:
+        return finding.evidence.split("=", 1)[0]
+    if finding.rule_id == "DS006":
+        return "docker CLI"
+    if finding.host_path:
+        written = paths.normalize(paths.join(finding.host_path, finding.sub_path))
+        if finding.rule_id == "DS001":
+            return written.rsplit("/", 1)[-1] or written
+        return written
+    return finding.rule_name
+
+
+def workloads(report: Report) -> list[WorkloadSummary]:
+    """One summary per (context, namespace, owner), in the order their items come."""
+    groups: dict[tuple, list[ReportItem]] = {}
+    for item in report.items:
+        key = (item.context, item.namespace, item.owner.kind, item.owner.name)
+        groups.setdefault(key, []).append(item)
+    summaries = []
+    for items in groups.values():
+        first = items[0]
+        worst = min((i.finding for i in items), key=lambda f: SEVERITIES.index(f.severity))
+        by_severity = sorted(items, key=lambda i: SEVERITIES.index(i.finding.severity))
+        agent = next((i.agent for i in items if i.agent and i.agent.strong), next((i.agent for i in items if i.agent),
+                                                                                   None))
+        summaries.append(WorkloadSummary(
+            context=first.context, namespace=first.namespace, owner=first.owner, agent=agent,
+            pods=tuple(sorted({p for i in items for p in i.pods})), severity=worst.severity,
+            depends_on=tuple(dict.fromkeys(dependency_label(i.finding) for i in by_severity)),
+            rules=tuple(sorted({i.finding.rule_id for i in items})),
+        ))
+    return summaries
+
+
+# `--sort-by` names for the columns people sort by, and the JSONPath each stands for.
+SORT_FIELDS = {"namespace": ".namespace", "owner": ".owner.name", "kind": ".owner.kind", "severity": ".severity",
+               "pods": ".pods", "agent": ".agent.id", "rule": ".rule", "context": ".context"}
+
+
+def sort_items(report: Report, expression: str) -> Report:
+    """`--sort-by`, as kubectl's: a JSONPath into each item of the json document (`.owner.name`,
+    `{.namespace}`) or one of SORT_FIELDS' names; severities sort worst first, lists by length,
+    and items without the field last. The sort is stable, so ties keep the report's order."""
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    from plugin.printers.document import item_document
+
+    path = SORT_FIELDS.get(expression.strip().lower(), expression.strip())
+    if path.startswith("{") and path.endswith("}"):
+        path = path[1:-1]
+    if not path.startswith("."):
+        raise ValueError(f'invalid --sort-by "{expression}": use a JSONPath such as .owner.name, or one of '
+                         f"{', '.join(SORT_FIELDS)}")
+    try:
+        compiled = jmespath.compile(path[1:])
+    except JMESPathError:
+        raise ValueError(f'invalid --sort-by "{expression}": not a JSONPath field expression') from None
+
+    def key(item: ReportItem) -> tuple:
+        value = compiled.search(item_document(item))
+        if value is None:
+            return (1, 0, "")
+        if path == ".severity" and value in SEVERITIES:
+            return (0, SEVERITIES.index(value), "")
+        if isinstance(value, (list, dict)):
+            return (0, len(value), "")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (0, value, "")
+        return (0, 0, str(value))
+
+    return replace(report, items=tuple(sorted(report.items, key=key)))

@@ -56,9 +56,7 @@ def manifests(tmp_path: Path) -> Path:
 def test_offline_scan_table(manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["scan", "-f", str(manifests)], capsys)
     assert code == EXIT_OK and err == ""
-    assert out.splitlines()[1].split() == ["monitoring", "DaemonSet/agent", "<unknown>", "0", "agent",
-                                           "/var/run/docker.sock",
-                                           "/var/run/docker.sock", "docker-socket"]
+    assert out.splitlines()[1].split() == ["monitoring", "DaemonSet/agent", "<unknown>", "0", "high", "docker.sock"]
 
 
 def test_exit_code_flag_marks_findings(manifests: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -309,7 +309,7 @@ def test_scan_from_the_installed_archive(installed: Installed, server: ApiServer
     result = installed.kubectl("dockershim", "scan", "-A")
     assert result.returncode == 0, result.stderr
     assert result.stderr == cluster.MISSING_OWNER_WARNING
-    rows = [tuple(line.split()) for line in result.stdout.splitlines()[1:]]
+    rows = cluster.table_rows(result.stdout)
     assert rows == cluster.EXPECTED_ROWS
     assert server.requests and {r.method for r in server.requests} == {"GET"}
 

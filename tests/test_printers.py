@@ -42,23 +42,33 @@ def render(fmt: str, report: Report = REPORT, **options) -> str:
     return out.getvalue()
 
 
-def test_table_is_kubectl_style() -> None:
+def test_table_is_kubectl_style_one_row_per_workload() -> None:
     lines = render("").splitlines()
-    assert lines[0].split() == ["NAMESPACE", "OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH",
-                                "RULE"]
-    assert lines[1] == ("monitoring   DaemonSet/datadog   datadog-agent   2      agent       /var/run/docker.sock   "
-                        "/var/run/docker.sock   docker-socket")
+    assert lines[0].split() == ["NAMESPACE", "OWNER", "AGENT", "PODS", "SEVERITY", "DEPENDS-ON"]
+    assert lines[1] == "monitoring   DaemonSet/datadog   datadog-agent   2      high       docker.sock"
     # empty cells are <none>, unknown agents <unknown>, no line ends in spaces, columns aligned
-    assert lines[2].split() == ["ci", "Pod/builder", "<unknown>", "0", "<none>", "/run", "<none>",
-                                "docker-socket-directory"]
+    assert lines[2].split() == ["ci", "Pod/builder", "<unknown>", "0", "low", "/run"]
     assert all(line == line.rstrip() for line in lines)
     starts = [line.index("DaemonSet") if "DaemonSet" in line else line.index("Pod/") for line in lines[1:]]
     assert len(set(starts)) == 1 and lines[0].index("OWNER") == starts[0]
 
 
+def test_a_workload_with_several_findings_is_one_row_worst_severity_first() -> None:
+    env = Finding("DS005", "docker-host-env", "high", "env", container="agent", evidence="DOCKER_HOST=tcp://x:2375")
+    logs = Finding("DS004", "docker-data-directory", "medium", "logs", container="agent", volume="logs",
+                   host_path="/var/lib/docker/containers", mount_path="/logs")
+    report = Report(items=tuple(item("m", "DaemonSet", "agent", f, pods=p) for f, p in
+                                [(logs, ("a",)), (UNMOUNTED, ("b",)), (env, ("a",)), (SOCKET, ())]))
+    (row,) = [re.split(r" {3,}", line) for line in render("", report).splitlines()[1:]]
+    assert row == ["m", "DaemonSet/agent", "<unknown>", "2", "high",
+                   "DOCKER_HOST, docker.sock, /var/lib/docker/containers, /run"]
+    assert len(render("wide", report).splitlines()) == 5  # wide keeps a row per finding
+
+
 def test_columns_are_separated_by_at_least_three_spaces() -> None:
-    for line in render("").splitlines():
-        assert re.split(r" {3,}", line) == line.split()
+    for fmt in ("", "wide"):
+        for line in render(fmt).splitlines():
+            assert re.split(r" {3,}", line) == line.split()
 
 
 def test_namespace_column_only_when_asked_and_no_headers() -> None:
@@ -67,16 +77,19 @@ def test_namespace_column_only_when_asked_and_no_headers() -> None:
     assert len(lines) == 3
 
 
-def test_wide_adds_severity_pods_nodes_and_sources() -> None:
+def test_wide_adds_severity_evidence_pods_runtime_counts_and_sources_once_per_location() -> None:
     report = Report(items=(
-        item("m", "DaemonSet", "dd", SOCKET, pods=("a", "b"), nodes=("n1", "n2"), runtimes=("docker://20.10.24", ""),
-             origins=(Origin(file="x.yaml", line=3), Origin(file="y.yaml", line=9))),
+        item("m", "DaemonSet", "dd", SOCKET, pods=("a", "b", "c"), nodes=("n1", "n2", "n3"),
+             runtimes=("docker://20.10.24", "", "docker://24.0.7"),
+             origins=(Origin(file="x.yaml", line=3), Origin(file="x.yaml", line=3, document=0),
+                      Origin(file="x.yaml", line=40), Origin(file="y.yaml", line=9))),
         item("m", "Deployment", "idle", SOCKET),
     ))
     lines = render("wide", report, show_sources=True).splitlines()
-    assert lines[0].split()[-5:] == ["SEVERITY", "POD-NAMES", "NODES", "RUNTIMES", "SOURCE"]
-    assert lines[1].split()[-5:] == ["high", "a,b", "n1,n2", "docker://20.10.24,<unknown>", "x.yaml:3,y.yaml:9"]
-    assert lines[2].split()[-5:] == ["high", "<none>", "<none>", "<none>", "ctx"]
+    assert lines[0].split()[-6:] == ["SEVERITY", "EVIDENCE", "POD-NAMES", "NODES", "RUNTIMES", "SOURCE"]
+    assert lines[1].split()[-6:] == ["high", "<none>", "a,b,c", "n1,n2,n3", "docker:2,<unknown>:1",
+                                     "x.yaml:3,40,y.yaml:9"]
+    assert lines[2].split()[-6:] == ["high", "<none>", "<none>", "<none>", "<none>", "<none>"]
 
 
 def test_empty_report_prints_nothing_in_table_formats() -> None:

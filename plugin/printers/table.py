@@ -38,35 +38,79 @@ def shown_host_path(f: Finding) -> str | None:
     return f.host_path
 
 
+def _scope_headers(report: Report, options: PrintOptions) -> list[str]:
+    """CONTEXT (several clusters) and NAMESPACE (several namespaces) lead the columns."""
+    return (["CONTEXT"] if report.contexts else []) + (["NAMESPACE"] if options.show_namespace else [])
+
+
+def _scope(report: Report, options: PrintOptions, context: str | None, namespace: str | None) -> list[object]:
+    scope: list[object] = []
+    if report.contexts:
+        scope.append(context)
+    if options.show_namespace:
+        scope.append(namespace)
+    return scope
+
+
 def _scoped(report: Report, options: PrintOptions, headers: list[str],
             cells: Callable[[ReportItem], list[object]]) -> tuple[list[str], list[list[str]]]:
-    """Prefix the columns with CONTEXT (several clusters) and NAMESPACE (several namespaces)."""
-    lead = (["CONTEXT"] if report.contexts else []) + (["NAMESPACE"] if options.show_namespace else [])
+    """One row per report item, prefixed with its context and namespace columns."""
+    table = [[_cell(v) for v in _scope(report, options, item.context, item.namespace) + cells(item)]
+             for item in report.items]
+    return _scope_headers(report, options) + headers, table
+
+
+def runtime_counts(runtimes: tuple[str, ...]) -> str:
+    """`docker:2,containerd:1`: how many of a finding's nodes run each container runtime."""
+    counts: dict[str, int] = {}
+    for runtime in runtimes:
+        name = runtime.split("://", 1)[0] if runtime else UNKNOWN
+        counts[name] = counts.get(name, 0) + 1
+    return ",".join(f"{name}:{n}" for name, n in counts.items())
+
+
+def _sources(item: ReportItem) -> list[str]:
+    """Each place the finding was read, once: `dump.json:12,40`, not the file once per object."""
+    by_file: dict[str, list[str]] = {}
+    for origin in item.origins:
+        if origin.file is None:
+            continue
+        where = str(origin.line) if origin.line is not None else (f"#{origin.document}" if origin.document is not None
+                                                                  else "")
+        positions = by_file.setdefault(origin.file, [])
+        if where and where not in positions:
+            positions.append(where)
+    return [f"{name}:{','.join(positions)}" if positions else name for name, positions in by_file.items()]
+
+
+def workload_rows(report: Report, options: PrintOptions) -> tuple[list[str], list[list[str]]]:
+    """The default table: one row per workload, as kubectl prints one row per object."""
+    from plugin.report import workloads
+
+    headers = ["OWNER", "AGENT", "PODS", "SEVERITY", "DEPENDS-ON"]
     table = []
-    for item in report.items:
-        scope: list[object] = []
-        if report.contexts:
-            scope.append(item.context)
-        if options.show_namespace:
-            scope.append(item.namespace)
-        table.append([_cell(v) for v in scope + cells(item)])
-    return lead + headers, table
+    for w in workloads(report):
+        agent = w.agent.describe() if w.agent else UNKNOWN
+        cells: list[object] = [w.owner.describe(), agent, str(len(w.pods)), w.severity, ", ".join(w.depends_on)]
+        table.append([_cell(v) for v in _scope(report, options, w.context, w.namespace) + cells])
+    return _scope_headers(report, options) + headers, table
 
 
 def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], list[list[str]]]:
-    headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE"]
-    if wide:
-        headers += ["SEVERITY", "POD-NAMES", "NODES", "RUNTIMES"] + (["SOURCE"] if options.show_sources else [])
+    """The table of `scan`: one row per workload, or with `-o wide` one row per finding."""
+    if not wide:
+        return workload_rows(report, options)
+    headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE", "SEVERITY", "EVIDENCE",
+               "POD-NAMES", "NODES", "RUNTIMES"] + (["SOURCE"] if options.show_sources else [])
 
     def cells(item: ReportItem) -> list[object]:
         f = item.finding
         agent = item.agent.describe() if item.agent else UNKNOWN
         row: list[object] = [owner_cell(item, wide), agent, str(len(item.pods)), f.container, shown_host_path(f),
-                             f.mount_path, f.rule_name]
-        if wide:
-            row += [f.severity, item.pods, item.nodes, [r or UNKNOWN for r in item.runtimes]]
-            if options.show_sources:
-                row.append([o.describe() for o in item.origins])
+                             f.mount_path, f.rule_name, f.severity, f.evidence, item.pods, item.nodes,
+                             runtime_counts(item.runtimes)]
+        if options.show_sources:
+            row.append(_sources(item))
         return row
 
     return _scoped(report, options, headers, cells)

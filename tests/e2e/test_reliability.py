@@ -20,7 +20,7 @@ import trustme
 import yaml
 
 from tests.apiserver import ApiServer, Fault, Policy, Rule
-from tests.e2e.cluster import EXPECTED_ROWS, MISSING_OWNER_WARNING
+from tests.e2e.cluster import EXPECTED_ROWS, MISSING_OWNER_WARNING, table_rows
 from tests.e2e.conftest import Plugin
 from tests.podspecs import owner_ref, pod, socket_spec, workload
 
@@ -76,9 +76,6 @@ def big(big_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Iterator[Plu
     yield plugin_for(big_server, plugin_bin, tmp_path)
     big_server.faults.clear()
 
-
-def table_rows(stdout: str) -> list[tuple[str, ...]]:
-    return [tuple(line.split()) for line in stdout.splitlines()[1:]]
 
 
 def pod_list_statuses(server: ApiServer) -> list[tuple[int, bool]]:

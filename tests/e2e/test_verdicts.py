@@ -175,8 +175,7 @@ def test_a_docker_cli_at_the_nodes_address_is_not_migrated(cli: Plugin) -> None:
 def test_info_findings_are_hidden_unless_asked_for(plugin: Plugin) -> None:
     """node-exporter's read-only / is rated info by the plugin itself: not shown by default, and
     --exit-code decides on what is shown."""
-    from tests.e2e.cluster import EXPECTED_ROWS, INFO_ROWS
-    from tests.e2e.test_scan import table_rows
+    from tests.e2e.cluster import EXPECTED_ROWS, INFO_ROWS, table_rows
 
     shown = plugin.run("scan", "-n", "monitoring", "--exit-code")
     assert shown.returncode == 3
