@@ -35,6 +35,7 @@ from plugin import __version__
 from plugin.errors import ApiError, PluginError
 from plugin.kubeconfig import Connection
 from plugin.resources import Resource
+from plugin.validation import check_name, check_namespace
 
 USER_AGENT = f"kubectl-dockershim/{__version__}"
 # kubectl's dialer gives up on a connection after 30 s even with --request-timeout=0.
@@ -137,7 +138,7 @@ class ApiClient:
         are now. To know which, the keys of the objects handed over are remembered as hashes
         while a list spans several pages (a few dozen bytes per object, against kilobytes for
         the object itself)."""
-        path = resource.path(_segment(namespace) if namespace else None)
+        path = resource.path(_namespace_segment(namespace) if namespace else None)
         if limit is None:
             limit = METADATA_PAGE if metadata_only else PAGE
         continue_token = ""
@@ -179,7 +180,7 @@ class ApiClient:
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object, or None when the server says 404."""
-        path = resource.path(_segment(namespace) if namespace else None, _segment(name))
+        path = resource.path(_namespace_segment(namespace) if namespace else None, _name_segment(name))
         status, body = self._get(path, [])
         if status == 404:
             return None
@@ -365,9 +366,14 @@ def _valid_header_value(value: str) -> bool:
     return all(c == "\t" or (0x20 <= ord(c) <= 0xFF and ord(c) != 0x7F) for c in value)
 
 
-def _segment(value: str) -> str:
+def _namespace_segment(value: str) -> str:
+    # Checked here too, whatever the caller checked: `..` would make it another URL.
+    return quote(check_namespace(value), safe="")
+
+
+def _name_segment(value: str) -> str:
     # Names come from the user's arguments and objects; keep them one path segment each.
-    return quote(value, safe="")
+    return quote(check_name(value), safe="")
 
 
 def _decode(body: bytes, path: str) -> dict[str, Any]:
