@@ -339,27 +339,38 @@ def _load_kubeconfig(flags: ConnectionFlags, env: Mapping[str, str]) -> _Kubecon
 def _read_yaml(path: str) -> dict[str, Any]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from plugin.safe_yaml import MAX_BYTES, UnsafeYaml, load_document
+
+    def failed(reason: str) -> ConfigError:
+        return ConfigError(f'error: error loading config file "{path}": {reason}')
+
     try:
         with open(path, encoding="utf-8") as stream:
-            document = yaml.load(stream, Loader=loader)
+            text = stream.read(MAX_BYTES + 1)  # bounded: the path may name /dev/zero or a huge file
+        if len(text) > MAX_BYTES:
+            raise failed(f"larger than {MAX_BYTES >> 20} MiB, not read")
+        document = load_document(text)
     except OSError as err:
         reason = (err.strerror or str(err)).lower()
         op = "read" if isinstance(err, IsADirectoryError) else "open"
-        raise ConfigError(f'error: error loading config file "{path}": {op} {path}: {reason}') from None
+        raise failed(f"{op} {path}: {reason}") from None
+    except UnsafeYaml as err:
+        raise failed(f"yaml: {err.problem}") from None
     except yaml.YAMLError as err:
         # Only the problem and its line: the YAML snippet could show a token or a key.
         problem = getattr(err, "problem", None) or "invalid YAML"
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise ConfigError(f'error: error loading config file "{path}": yaml: {where}{problem}') from None
+        raise failed(f"yaml: {where}{problem}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f'error: error loading config file "{path}": not a UTF-8 text file') from None
+        raise failed("not a UTF-8 text file") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as err:
+        # A scalar Python cannot hold (an integer of 5,000 digits), nesting the parser cannot follow.
+        raise failed(f"yaml: {type(err).__name__}") from None
     if document is None:
         return {}  # an empty file is an empty config, as for kubectl
     if not isinstance(document, dict):
-        raise ConfigError(f'error: error loading config file "{path}": not a kubeconfig '
-                          "(the document is not a mapping)")
+        raise failed("not a kubeconfig (the document is not a mapping)")
     return document
 
 

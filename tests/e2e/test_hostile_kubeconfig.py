@@ -1,6 +1,6 @@
-"""Hostile names, namespaces and kubeconfigs, through the real kubectl (issue 12, item 7): what
-would become another URL (`-n ..`, `explain pod ..`) and a namespace of the wrong type are
-refused before any request, with kubectl's own lines."""
+"""Hostile names, namespaces and kubeconfigs, through the real kubectl (issue 12, items 7 and 8):
+what would become another URL (`-n ..`, `explain pod ..`), a namespace of the wrong type, and
+YAML alias bombs in a kubeconfig are refused before any request, with kubectl's own lines."""
 
 from __future__ import annotations
 
@@ -91,4 +91,47 @@ def test_a_context_namespace_that_is_a_number_is_an_error_not_default(hostile: P
     assert_one_clean_line(result.stderr, f'error: error loading config file "{hostile.kubeconfig}": json: cannot '
                                          "unmarshal number into Go struct field Context.contexts.context.namespace "
                                          "of type string")
+    assert names_server.requests == []
+
+
+# --- item 8: the kubeconfig's YAML guard ----------------------------------------------------------
+
+
+def bomb_lines(indent: str, levels: int = 9, width: int = 9) -> str:
+    """YAML anchors that, once expanded, hold width**levels (387 million) strings, in a few lines."""
+    lines = [f'{indent}l0: &l0 ["lol"]']
+    for level in range(1, levels + 1):
+        lines.append(f"{indent}l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * width)}]")
+    return "\n".join(lines) + "\n"
+
+
+def bomb_kubeconfig(plugin: Plugin, server: ApiServer, *, in_extensions: bool) -> None:
+    """The plugin's kubeconfig with a bomb under clusters[].cluster.extensions (and an exec plugin
+    asking for the cluster's information, extensions included) or under users[].user.as-user-extra."""
+    config = yaml.safe_load(Path(plugin.kubeconfig).read_text())
+    ca = config["clusters"][0]["cluster"]["certificate-authority-data"]
+    text = ("apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+            "contexts:\n- name: test\n  context: {cluster: test, user: test, namespace: build}\n"
+            f"clusters:\n- name: test\n  cluster:\n    server: {server.url}\n"
+            f"    certificate-authority-data: {ca}\n")
+    if in_extensions:
+        text += "    extensions:\n    - name: bomb\n      extension:\n" + bomb_lines(" " * 8)
+        text += ("users:\n- name: test\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+                 "      command: /bin/false\n      interactiveMode: Never\n      provideClusterInfo: true\n")
+    else:
+        text += "users:\n- name: test\n  user:\n    token: admin-token\n    as: someone\n    as-user-extra:\n"
+        text += bomb_lines(" " * 6)
+    Path(plugin.kubeconfig).write_text(text)
+    yaml.safe_load(text)  # valid YAML, small as written (PyYAML shares what an alias names)
+
+
+@pytest.mark.parametrize("in_extensions", [True, False], ids=["cluster-extensions", "as-user-extra"])
+def test_a_kubeconfig_with_an_alias_bomb_is_refused_at_once(hostile: Plugin, names_server: ApiServer,
+                                                            in_extensions: bool) -> None:
+    bomb_kubeconfig(hostile, names_server, in_extensions=in_extensions)
+    result = hostile.run("scan", timeout=30)
+    assert (result.returncode, result.stdout) == (1, "")
+    # kubectl's line for the same file.
+    assert_one_clean_line(result.stderr, f'error: error loading config file "{hostile.kubeconfig}": yaml: document '
+                                         "contains excessive aliasing")
     assert names_server.requests == []
