@@ -7,6 +7,7 @@ with extra headers (e.g. 429 with `Retry-After`), drop the connection without an
 a server on the Internet can send and the client must survive, bounded and with a clear error:
 
 - `SLOW_BODY`: the real answer's headers at once, then its body one byte every `interval` seconds.
+- `SLOW_HEADERS`: the real answer, its status line and headers sent one byte every `interval` seconds.
 - `HUGE_BODY`: a 200 whose body is `size` bytes of JSON (one object with one huge string),
   announced by its Content-Length.
 - `ENDLESS_CHUNKED`: a 200 with a chunked body that never ends (megabytes of JSON whitespace).
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 SLOW_BODY = "slow-body"
+SLOW_HEADERS = "slow-headers"
 HUGE_BODY = "huge-body"
 ENDLESS_CHUNKED = "endless-chunked"
 GZIP_BOMB = "gzip-bomb"
@@ -39,7 +41,7 @@ ITEMS_NOT_A_LIST = "items-not-a-list"
 FAILED_STATUS_200 = "failed-status-200"
 REPEATING_CONTINUE = "repeating-continue"
 ENDLESS_PAGES = "endless-pages"
-MODES = frozenset({SLOW_BODY, HUGE_BODY, ENDLESS_CHUNKED, GZIP_BOMB, ITEMS_OBJECT, ITEMS_NOT_A_LIST,
+MODES = frozenset({SLOW_BODY, SLOW_HEADERS, HUGE_BODY, ENDLESS_CHUNKED, GZIP_BOMB, ITEMS_OBJECT, ITEMS_NOT_A_LIST,
                    FAILED_STATUS_200, REPEATING_CONTINUE, ENDLESS_PAGES})
 
 
@@ -56,7 +58,7 @@ class Fault:
     on_continue_only: bool = False
     mode: str | None = None  # one of MODES: a hostile answer instead of `status`
     size: int = 2 << 30  # bytes of body (HUGE_BODY) or of decoded body (GZIP_BOMB)
-    interval: float = 1.0  # SLOW_BODY: seconds between two bytes
+    interval: float = 1.0  # SLOW_BODY, SLOW_HEADERS: seconds between two bytes
     hits: int = 0  # how many requests this fault has affected
 
     def __post_init__(self) -> None:

@@ -70,6 +70,7 @@ class _Answer:
     length: int | None = None  # Content-Length to announce; None: the body's length
     chunked: bool = False  # Transfer-Encoding: chunked, each part one chunk
     pace: float = 0.0  # seconds to wait after writing each part
+    header_pace: float = 0.0  # seconds to wait after writing each byte of the status line and headers
 
 
 def _json(doc: Mapping[str, Any]) -> list[bytes]:
@@ -204,7 +205,15 @@ class _Handler(BaseHTTPRequestHandler):
                 if length is None:
                     length = sum(len(part) for part in answer.body)
                 self.send_header("Content-Length", str(length))
-            self.end_headers()
+            if answer.header_pace:
+                self._headers_buffer.append(b"\r\n")  # what end_headers() would write, dripped
+                head, self._headers_buffer = b"".join(self._headers_buffer), []
+                for i in range(len(head)):
+                    self.wfile.write(head[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(answer.header_pace)
+            else:
+                self.end_headers()
             if self.command != "HEAD":  # a body after HEAD would corrupt the keep-alive stream
                 for part in answer.body:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if answer.chunked else part)
@@ -539,6 +548,8 @@ class ApiServer:
         if mode in (faults.REPEATING_CONTINUE, faults.ENDLESS_PAGES):
             query = {k: v for k, v in query.items() if k != "continue"}  # the token is ours: page 1 again
         real = self._serve(user, path, query, accept)
+        if mode == faults.SLOW_HEADERS:
+            return _Answer(real.status, real.body, dict(real.headers), header_pace=fault.interval)
         if mode == faults.SLOW_BODY:
             whole = b"".join(real.body)
             return _Answer(real.status, (whole[i:i + 1] for i in range(len(whole))), dict(real.headers),
