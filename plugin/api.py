@@ -18,7 +18,7 @@ timeouts), fail at once. A list whose `continue` token has expired (410) is rest
 beginning once, without handing over any object twice.
 
 The server is not trusted to be sane: `--request-timeout` bounds each whole request, headers and
-body, however slowly the body drips; one response may hold at most `MAX_RESPONSE_BYTES` once
+body, however slowly they trickle in; one response may hold at most `MAX_RESPONSE_BYTES` once
 decoded (gzip included), read in bounded chunks; a 200 answer that is not the list or object
 asked for (a failed Status, `items` that is not a list) is an error, never an empty or partial
 answer; and a list whose `continue` token repeats, or that runs past `MAX_LIST_PAGES` pages, is
@@ -34,10 +34,13 @@ import json
 import re
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -76,9 +79,13 @@ MAX_LIST_PAGES = 10_000
 READ_CHUNK = 1 << 20
 # How long to wait for a TLS alert when a connection broke during the handshake (see _tls_alert).
 TLS_ALERT_WAIT = 2.0
-# kubectl's line when a body is not read within --request-timeout.
+# kubectl's lines when a body, or the status line and headers, are not read within --request-timeout.
 BODY_TIMEOUT = ("unexpected error when reading response body. Please retry. Original error: context deadline "
                 "exceeded (Client.Timeout or context cancellation while reading body)")
+HEADERS_TIMEOUT = "Unable to connect to the server: context deadline exceeded"
+# When the request being sent must be over (time.monotonic()), for the connection reading its
+# status line and headers; per thread, as --all-contexts reads each context in its own.
+_request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,8 @@ class ApiClient:
         self._sent_secrets: set[str] = set()
         self._server = connection.server.rstrip("/")
         self._pool = RESTClientObject(connection.configuration).pool_manager
+        # Connections that cut themselves off at the request's deadline while awaiting headers.
+        self._pool.pool_classes_by_scheme = _deadline_pool_classes()
         self._tls_checked = False  # _tls_alert looks once per client
         if not connection.configuration.verify_ssl:
             import warnings
@@ -255,6 +264,10 @@ class ApiClient:
             except PluginError:
                 raise  # credentials could not be had (a failed exec plugin), a body too big: worded
             except Exception as err:
+                if deadline is not None and time.monotonic() >= deadline and not _timed_out(err):
+                    # Cut at the deadline while the status line and headers trickled in (a
+                    # server that sent nothing is a read timeout, worded below as such).
+                    raise ApiError(HEADERS_TIMEOUT) from None
                 # A TLS alert can arrive as a broken connection: say what the server wanted
                 # instead of asking again for the same refusal.
                 alert = self._tls_alert(err)
@@ -331,8 +344,12 @@ class ApiClient:
         # what is retried), and a redirect comes back as a response instead of being followed to
         # another host with our token. The body is read by _read_body, bounded, and decoded
         # there (decode_content=False): urllib3 would inflate a gzip bomb whole.
-        return self._pool.request("GET", url, headers=headers, retries=False, redirect=False,
-                                  timeout=timeout, preload_content=False, decode_content=False)
+        token = _request_deadline.set(deadline)
+        try:
+            return self._pool.request("GET", url, headers=headers, retries=False, redirect=False,
+                                      timeout=timeout, preload_content=False, decode_content=False)
+        finally:
+            _request_deadline.reset(token)
 
     def _masked(self, err: ApiError) -> ApiError:
         """The error with every credential of the connection replaced by `<redacted>`."""
@@ -397,6 +414,66 @@ class ApiClient:
         if any(isinstance(c, socket.gaierror) for c in causes):
             return f"dial tcp: lookup {host}: no such host"
         return _short(causes[-1])
+
+
+@lru_cache(maxsize=1)
+def _deadline_pool_classes() -> dict[str, Any]:
+    """urllib3's pool classes, with connections that keep to `_request_deadline` while reading a
+    response's status line and headers. urllib3 bounds each read of them, not all of them, so a
+    server sending a byte a second would hold a request for ever; at the deadline a timer shuts
+    the socket down and the blocked read ends. (The body is bounded in _read_bounded.)"""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def within_deadline(connection: Any, read: Callable[[], Any]) -> Any:
+        deadline = _request_deadline.get()
+        if deadline is None:
+            return read()
+        # A little after the deadline, so that a server that sends nothing at all ends in the
+        # socket's own timeout, which is reported as kubectl reports it.
+        timer = threading.Timer(max(deadline - time.monotonic(), 0.0) + _CUT_GRACE, _cut, (connection,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return read()
+        finally:
+            timer.cancel()
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return within_deadline(self, super().getresponse)
+
+    class DeadlineHTTPSConnection(HTTPSConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return within_deadline(self, super().getresponse)
+
+    class DeadlineHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
+
+
+_CUT_GRACE = 0.05
+
+
+def _timed_out(err: BaseException) -> bool:
+    import urllib3
+
+    return any(isinstance(c, (TimeoutError, urllib3.exceptions.TimeoutError)) for c in _causes(err))
+
+
+def _cut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            # The plain socket's shutdown: the TLS layer's would tear down state the reading
+            # thread is still using. The blocked read then ends with an EOF.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 class _NotSent(Exception):

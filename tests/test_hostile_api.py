@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plugin import api
-from plugin.api import BODY_TIMEOUT, ApiClient, RetryPolicy, _Gunzip
+from plugin.api import BODY_TIMEOUT, HEADERS_TIMEOUT, ApiClient, RetryPolicy, _Gunzip
 from plugin.errors import ApiError, PluginError
 from plugin.kubeconfig import ConnectionFlags, load_connection
 from plugin.resources import PODS
@@ -34,13 +34,17 @@ def server() -> Iterator[ApiServer]:
     srv.stop()
 
 
+def make_client(server: ApiServer, tmp_path: Path, retry: RetryPolicy = ONE_TRY) -> ApiClient:
+    config = server.write_kubeconfig(tmp_path / "kubeconfig")
+    return ApiClient(load_connection(ConnectionFlags(kubeconfig=config, request_timeout="2s"),
+                                     {"HOME": str(tmp_path)}), retry=retry, sleep=lambda seconds: None)
+
+
 @pytest.fixture
 def client(server: ApiServer, tmp_path: Path) -> Iterator[ApiClient]:
     server.faults.clear()
     server.clear_requests()
-    config = server.write_kubeconfig(tmp_path / "kubeconfig")
-    yield ApiClient(load_connection(ConnectionFlags(kubeconfig=config, request_timeout="2s"),
-                                    {"HOME": str(tmp_path)}), retry=ONE_TRY)
+    yield make_client(server, tmp_path)
     server.faults.clear()
 
 
@@ -110,6 +114,27 @@ def test_a_slow_body_ends_at_the_request_timeout_as_kubectl_says_it(server: ApiS
     with pytest.raises(ApiError) as caught:
         read_all(client)
     assert caught.value.message == BODY_TIMEOUT
+
+
+def test_headers_that_trickle_past_the_request_timeout_are_cut_off(server: ApiServer, client: ApiClient,
+                                                                   tmp_path: Path) -> None:
+    server.faults.append(Fault(path_prefix="/api/v1/namespaces/a/pods", mode=faults.SLOW_HEADERS, interval=0.2))
+    with pytest.raises(ApiError) as caught:
+        read_all(make_client(server, tmp_path, RetryPolicy()))
+    assert caught.value.message == HEADERS_TIMEOUT
+    assert len(server.requests) == 1  # not retried, though the cut looks like a dropped connection
+
+
+def test_the_next_request_after_a_cut_is_served(server: ApiServer, client: ApiClient) -> None:
+    server.faults.append(Fault(path_prefix="/api/v1/namespaces/a/pods", mode=faults.SLOW_HEADERS, interval=0.2))
+    with pytest.raises(ApiError):
+        read_all(client)
+    assert read_all(client) == [f"p{i}" for i in range(5)]
+
+
+def test_headers_that_trickle_in_within_the_timeout_are_read(server: ApiServer, client: ApiClient) -> None:
+    server.faults.append(Fault(path_prefix="/api/v1/namespaces/a/pods", mode=faults.SLOW_HEADERS, interval=0.001))
+    assert read_all(client) == [f"p{i}" for i in range(5)]
 
 
 def test_a_body_that_is_slow_but_within_the_timeout_is_read(server: ApiServer, client: ApiClient) -> None:

@@ -26,6 +26,7 @@ from tests.podspecs import owner_ref, pod, socket_spec, workload
 # kubectl's lines for the same failures (kubectl 1.37 against the same fault modes).
 BODY_TIMEOUT = ("unexpected error when reading response body. Please retry. Original error: context deadline "
                 "exceeded (Client.Timeout or context cancellation while reading body)")
+HEADERS_TIMEOUT = "Unable to connect to the server: context deadline exceeded"
 CERTIFICATE_REQUIRED = "Unable to connect to the server: remote error: tls: certificate required"
 PODS_PER_PAGE = 500  # the plugin's page size (plugin.api.PAGE)
 # Far above the plugin's bounded reads (a few hundred MiB), far below an unbounded one.
@@ -92,6 +93,15 @@ def test_a_body_sent_one_byte_a_second_fails_at_the_request_timeout(hostile: Plu
     assert (result.returncode, result.stdout) == (1, "")
     assert_one_clean_line(result.stderr, BODY_TIMEOUT)
     assert pod_lists(hostile_server) == [(200, False)]  # a timeout is not retried
+
+
+def test_headers_sent_one_byte_a_second_fail_at_the_request_timeout(hostile: Plugin,
+                                                                     hostile_server: ApiServer) -> None:
+    hostile_server.faults.append(Fault(path_prefix="/api/v1/pods", mode=faults.SLOW_HEADERS, times=None))
+    result = hostile.run("scan", "-A", "--request-timeout", "2s", timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert_one_clean_line(result.stderr, HEADERS_TIMEOUT)  # kubectl's line for the same server
+    assert pod_lists(hostile_server) == [(200, False)]
 
 
 def test_one_slow_context_does_not_hold_up_all_contexts(hostile: Plugin) -> None:
@@ -225,9 +235,9 @@ def test_a_redirect_is_not_followed_with_the_token(hostile: Plugin, hostile_serv
                                          "but did not return more information (get pods)")
 
 
-# SLOW_BODY and ENDLESS_PAGES take time by design; their own tests cover them (ENDLESS_PAGES with a
+# SLOW_BODY, SLOW_HEADERS and ENDLESS_PAGES take time by design; their own tests cover them (ENDLESS_PAGES with a
 # lower page bound, in tests/test_hostile_api.py: 10,000 pages take minutes on loopback).
-@pytest.mark.parametrize("mode", sorted(faults.MODES - {faults.SLOW_BODY, faults.ENDLESS_PAGES}))
+@pytest.mark.parametrize("mode", sorted(faults.MODES - {faults.SLOW_BODY, faults.SLOW_HEADERS, faults.ENDLESS_PAGES}))
 def test_every_hostile_answer_is_one_line_sent_by_get_only(hostile: Plugin, hostile_server: ApiServer,
                                                           mode: str) -> None:
     hostile_server.faults.append(Fault(path_prefix="/api/v1/pods", mode=mode, times=None, size=300 << 20))
