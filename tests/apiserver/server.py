@@ -191,6 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.drop:
             self.close_connection = True
             return
+        if self.server.app.gzip_responses and isinstance(answer.body, list) and "Content-Encoding" not in \
+                answer.headers and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            answer = self.server.app._gzipped(answer)
         try:
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json")
@@ -277,6 +280,7 @@ def _endless_body() -> Iterator[bytes]:
         yield filler
 
 
+_GZIP_THRESHOLD = 128 * 1024  # the real server compresses answers larger than this
 _GZIP_MEMBER = 64 * _MIB  # decoded bytes per gzip member of a bomb
 
 
@@ -301,11 +305,15 @@ class ApiServer:
 
     def __init__(self, objects: Iterable[Mapping[str, Any]], tokens: Mapping[str, str] | None = None,
                  policy: Policy | None = None, *, port: int = 0, partial_metadata: bool = True,
-                 require_client_certificate: bool = False) -> None:
+                 require_client_certificate: bool = False, gzip_responses: bool = False) -> None:
         self.tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
         # True: the TLS handshake fails without a client certificate (a TLS 1.3 server then sends
         # the `certificate_required` alert), as for an API server behind a proxy that demands one.
         self.require_client_certificate = require_client_certificate
+        # True: answers over 128 KiB are sent gzip-compressed to clients that accept it, as the
+        # real server does (its threshold); `gzipped_answers` counts them.
+        self.gzip_responses = gzip_responses
+        self.gzipped_answers = 0
         self.policy = policy  # None: every authenticated user may do everything
         # False: ignore `Accept: ...;as=PartialObjectMetadataList` and send whole objects, as an
         # aggregated API or a proxy that does not know the metadata-only form would.
@@ -380,6 +388,16 @@ class ApiServer:
         """Add objects; one with the kind, namespace and name of a served object replaces it."""
         with self._lock:  # two concurrent adds must both land
             self._store = Store.build(objects, previous=self._store)
+
+    def _gzipped(self, answer: _Answer) -> _Answer:
+        whole = b"".join(answer.body)
+        if len(whole) <= _GZIP_THRESHOLD:
+            return answer
+        with self._lock:
+            self.gzipped_answers += 1
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+        body = compressor.compress(whole) + compressor.flush()
+        return _Answer(answer.status, [body], {**answer.headers, "Content-Encoding": "gzip"})
 
     def _count_failed_handshake(self) -> None:
         with self._lock:
