@@ -99,6 +99,19 @@ def test_gzip_is_decoded_in_bounded_pieces_over_every_member() -> None:
     assert json.loads(b"".join(pieces)) == {"items": []}
 
 
+def test_gzip_answers_of_a_server_read_as_plain_ones(tmp_path: Path) -> None:
+    objects = [pod(f"p{i:03d}") for i in range(600)]
+    for obj in objects:  # a page of 500 is then some 300 KB, gzipped; the second page of 100 is not
+        obj["metadata"]["annotations"] = {"note": "x" * 400}
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "gzip").mkdir()
+    with ApiServer(objects) as plain, ApiServer(objects, gzip_responses=True) as compressing:
+        expected = read_all(make_client(plain, tmp_path / "plain"))
+        assert read_all(make_client(compressing, tmp_path / "gzip")) == expected
+        assert compressing.gzipped_answers == 1
+    assert len(expected) == 600
+
+
 def test_a_gzip_body_that_is_not_gzip_is_an_error(server: ApiServer, client: ApiClient) -> None:
     server.faults.append(Fault(path_prefix="/api/v1/namespaces/a/pods", status=200,
                                headers={"Content-Encoding": "gzip"}))
