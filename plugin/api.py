@@ -13,8 +13,17 @@ Transient failures are retried (`RetryPolicy`): 429 and 500/502/503/504 answers 
 the server dropped before answering completely, with exponential backoff or the server's
 `Retry-After`. GETs are idempotent, so a retry can never change anything. Failures that another
 try would only repeat, or that would make the user wait twice as long as they asked (refused
-connections, TLS and DNS failures, timeouts), fail at once. A list whose `continue` token has
-expired (410) is restarted from the beginning once, without handing over any object twice.
+connections, TLS and DNS failures, TLS alerts such as a server demanding a client certificate,
+timeouts), fail at once. A list whose `continue` token has expired (410) is restarted from the
+beginning once, without handing over any object twice.
+
+The server is not trusted to be sane: `--request-timeout` bounds each whole request, headers and
+body, however slowly they trickle in; one response may hold at most `MAX_RESPONSE_BYTES` once
+decoded (gzip included), read in bounded chunks; a 200 answer that is not the list or object
+asked for (a failed Status, `items` that is not a list) is an error, never an empty or partial
+answer; and a list whose `continue` token repeats, or that runs past `MAX_LIST_PAGES` pages, is
+an error instead of an endless loop. Names and namespaces are checked (`plugin.validation`)
+before they become a segment of a URL.
 """
 
 from __future__ import annotations
@@ -25,9 +34,13 @@ import json
 import re
 import socket
 import ssl
+import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -35,6 +48,7 @@ from plugin import __version__
 from plugin.errors import ApiError, PluginError
 from plugin.kubeconfig import Connection
 from plugin.resources import Resource
+from plugin.validation import check_name, check_namespace
 
 USER_AGENT = f"kubectl-dockershim/{__version__}"
 # kubectl's dialer gives up on a connection after 30 s even with --request-timeout=0.
@@ -51,6 +65,27 @@ METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v
 # a couple of kilobytes, so 2,000 of them weigh about what 500 pods do.
 PAGE = 500
 METADATA_PAGE = 2000
+# The most one response may hold once decoded. The largest real answer is a page of 500 pods of
+# 64 KB each (big annotations, many containers): 32 MB. Eight times that leaves room for
+# fatter objects and whole-object fallbacks of metadata lists, and still fails long before memory
+# does: decoding 256 MiB of JSON takes about 1 GB, an unbounded read took 4 to 8 GB.
+MAX_RESPONSE_BYTES = 256 << 20
+# The most pages of one list. 150,000 pods (the largest cluster Kubernetes supports) are 300
+# pages of 500; 10,000 pages also cover a server that pages by 15 objects. A list past it is a
+# server that never says it is done.
+MAX_LIST_PAGES = 10_000
+# Bytes asked for per read of a body: each read returns what one TLS record holds (16 KB) or
+# less, so the deadline is checked at least that often.
+READ_CHUNK = 1 << 20
+# How long to wait for a TLS alert when a connection broke during the handshake (see _tls_alert).
+TLS_ALERT_WAIT = 2.0
+# kubectl's lines when a body, or the status line and headers, are not read within --request-timeout.
+BODY_TIMEOUT = ("unexpected error when reading response body. Please retry. Original error: context deadline "
+                "exceeded (Client.Timeout or context cancellation while reading body)")
+HEADERS_TIMEOUT = "Unable to connect to the server: context deadline exceeded"
+# When the request being sent must be over (time.monotonic()), for the connection reading its
+# status line and headers; per thread, as --all-contexts reads each context in its own.
+_request_deadline: ContextVar[float | None] = ContextVar("request_deadline", default=None)
 
 
 @dataclass(frozen=True)
@@ -113,9 +148,9 @@ class ApiClient:
         self._sent_secrets: set[str] = set()
         self._server = connection.server.rstrip("/")
         self._pool = RESTClientObject(connection.configuration).pool_manager
-        timeout = connection.timeout
-        self._timeout = urllib3.Timeout(
-            connect=min(timeout, CONNECT_TIMEOUT) if timeout else CONNECT_TIMEOUT, read=timeout)
+        # Connections that cut themselves off at the request's deadline while awaiting headers.
+        self._pool.pool_classes_by_scheme = _deadline_pool_classes()
+        self._tls_checked = False  # _tls_alert looks once per client
         if not connection.configuration.verify_ssl:
             import warnings
 
@@ -137,12 +172,15 @@ class ApiClient:
         are now. To know which, the keys of the objects handed over are remembered as hashes
         while a list spans several pages (a few dozen bytes per object, against kilobytes for
         the object itself)."""
-        path = resource.path(_segment(namespace) if namespace else None)
+        path = resource.path(_namespace_segment(namespace) if namespace else None)
+        what = f"the list of {resource.qualified_plural}"
         if limit is None:
             limit = METADATA_PAGE if metadata_only else PAGE
         continue_token = ""
         restarted = False
         handed_over: set[int] = set()
+        tokens_seen: set[str] = set()  # of this pass over the list: a token seen again loops
+        pages = 0
         while True:
             query: list[tuple[str, str]] = []
             if label_selector:
@@ -153,20 +191,31 @@ class ApiClient:
                 query.append(("limit", str(limit)))
             if continue_token:
                 query.append(("continue", continue_token))
-            status, body = self._get(path, query, METADATA_LIST if metadata_only else JSON)
+            status, body = self._get(path, query, METADATA_LIST if metadata_only else JSON, what=what)
             if status == 410 and continue_token:
                 if restarted:
                     raise self._masked(_expired_twice(resource))
                 restarted, continue_token = True, ""
+                tokens_seen.clear()
                 continue
             if status != 200:
                 raise self._masked(_error_for(status, body, resource, None))
-            document = _decode(body, path)
-            found = document.get("items")
-            items = [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+            document = self._decoded(body, path, resource, None)
+            items = _list_items(document, resource, path)
+            pages += 1
             metadata = document.get("metadata") or {}
             next_token = (metadata.get("continue") or "") if isinstance(metadata, dict) else ""
             next_token = next_token if isinstance(next_token, str) else ""
+            if next_token:
+                # Checked before this page is handed over: what a looping list read so far must
+                # not look like the whole answer.
+                if next_token in tokens_seen or next_token == continue_token:
+                    raise ApiError(f"error: the server sent the same continue token twice while listing "
+                                   f"{resource.qualified_plural} (page {pages}): the list would never end")
+                if pages >= MAX_LIST_PAGES:
+                    raise ApiError(f"error: {what} has more than {MAX_LIST_PAGES:,} pages, more than any "
+                                   "cluster holds: not completed")
+                tokens_seen.add(next_token)
             if restarted:
                 items = [item for item in items if _object_key(item) not in handed_over]
             elif next_token or continue_token:  # a list of several pages: it may have to restart
@@ -179,40 +228,94 @@ class ApiClient:
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object, or None when the server says 404."""
-        path = resource.path(_segment(namespace) if namespace else None, _segment(name))
-        status, body = self._get(path, [])
+        path = resource.path(_namespace_segment(namespace) if namespace else None, _name_segment(name))
+        group = f".{resource.group}" if resource.group else ""
+        status, body = self._get(path, [], what=f'{resource.plural}{group} "{name}"')
         if status == 404:
             return None
         if status != 200:
             raise self._masked(_error_for(status, body, resource, name))
-        return _decode(body, path)
+        return self._decoded(body, path, resource, name)
 
-    def _get(self, path: str, query: list[tuple[str, str]], accept: str = JSON) -> tuple[int, bytes]:
+    def _decoded(self, body: bytes, path: str, resource: Resource, name: str | None) -> dict[str, Any]:
+        """The JSON object of a 200 answer; a failed Status sent with 200 is the error it says."""
+        document = _decode(body, path)
+        if document.get("kind") == "Status" and document.get("status") == "Failure":
+            code = document.get("code")
+            status = code if isinstance(code, int) and not isinstance(code, bool) and code >= 400 else 500
+            raise self._masked(_error_for(status, body, resource, name))
+        return document
+
+    def _get(self, path: str, query: list[tuple[str, str]], accept: str = JSON, *,
+             what: str) -> tuple[int, bytes]:
         """Send one GET, retrying what `RetryPolicy` covers; returns the last (status, body).
-        The only place a request is made."""
+        The only place a request is made. `what` names the answer in errors (`the list of pods`).
+        Each try must be over, body included, within the request timeout."""
         url = self._server + path + (f"?{urlencode(query)}" if query else "")
         attempt = 0
         while True:
+            timeout = self._connection.timeout
+            deadline = time.monotonic() + timeout if timeout else None
             try:
-                response = self._send(url, accept)
+                response = self._send(url, accept, deadline)
+                body = _read_body(response, deadline, what)
             except _NotSent as err:
                 raise self._masked(err.error) from None
             except PluginError:
-                raise  # credentials could not be had (a failed exec plugin): already worded
+                raise  # credentials could not be had (a failed exec plugin), a body too big: worded
             except Exception as err:
+                if deadline is not None and time.monotonic() >= deadline and not _timed_out(err):
+                    # Cut at the deadline while the status line and headers trickled in (a
+                    # server that sent nothing is a read timeout, worded below as such).
+                    raise ApiError(HEADERS_TIMEOUT) from None
+                # A TLS alert can arrive as a broken connection: say what the server wanted
+                # instead of asking again for the same refusal.
+                alert = self._tls_alert(err)
+                if alert is not None:
+                    raise self._masked(_unable(alert)) from None
                 if attempt < self._retry.retries and _connection_dropped(err):
                     self._sleep(self._retry.delay(attempt))
                     attempt += 1
                     continue
                 raise self._masked(self._connection_error(err)) from None
             if response.status in RETRY_STATUSES and attempt < self._retry.retries:
-                self._sleep(self._retry.delay(attempt, _retry_after(response)))
+                self._sleep(self._retry.delay(attempt, _retry_after(response.headers, body)))
                 attempt += 1
                 continue
-            return response.status, response.data
+            return response.status, body
 
-    def _send(self, url: str, accept: str) -> Any:
-        """One try: the urllib3 response, or the exception the pool raised."""
+    def _tls_alert(self, err: BaseException) -> str | None:
+        """Go's line for the TLS alert behind a connection that broke during or right after the
+        handshake, or None.
+
+        A TLS 1.3 server that requires a client certificate checks it after the client thinks
+        the handshake is done, then sends its alert and closes: a client that sends its request
+        first sees a broken pipe (SSLEOFError), not the alert. So, once per client, a second
+        handshake is made and nothing sent on it: the server's alert is then read as such.
+        No HTTP request is sent on that connection."""
+        if self._tls_checked or not any(isinstance(c, ssl.SSLEOFError) for c in _causes(err)):
+            return None
+        self._tls_checked = True
+        try:
+            pool = self._pool.connection_from_url(self._server)
+            connection = pool._new_conn()
+            connection.timeout = TLS_ALERT_WAIT
+            try:
+                connection.connect()
+                connection.sock.settimeout(TLS_ALERT_WAIT)
+                connection.sock.recv(1)
+            finally:
+                connection.close()
+        except ssl.SSLError as alert:
+            if "ALERT_" in (alert.reason or ""):
+                return _tls_reason(alert)
+        except Exception:  # noqa: S110 - no alert to be had: the failure is reported as it came
+            pass
+        return None
+
+    def _send(self, url: str, accept: str, deadline: float | None) -> Any:
+        """One try: the urllib3 response with its body still to read, or the exception the
+        pool raised."""
         import urllib3
 
         headers = urllib3.HTTPHeaderDict()
@@ -230,12 +333,23 @@ class ApiClient:
             if not _valid_header_value(value):
                 # http.client's own error would quote the value, which may be the token.
                 raise _NotSent(_unable(f'net/http: invalid header field value for "{name}"'))
+        if deadline is None:
+            timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=None)
+        else:
+            # What is left of the request's time: headers too must come within it.
+            left = max(deadline - time.monotonic(), 0.001)
+            timeout = urllib3.Timeout(connect=min(left, CONNECT_TIMEOUT), read=left)
         self.request_count += 1
         # retries=False: a failure surfaces at once as the underlying error (this class decides
         # what is retried), and a redirect comes back as a response instead of being followed to
-        # another host with our token.
-        return self._pool.request("GET", url, headers=headers, retries=False, redirect=False,
-                                  timeout=self._timeout, preload_content=True)
+        # another host with our token. The body is read by _read_body, bounded, and decoded
+        # there (decode_content=False): urllib3 would inflate a gzip bomb whole.
+        token = _request_deadline.set(deadline)
+        try:
+            return self._pool.request("GET", url, headers=headers, retries=False, redirect=False,
+                                      timeout=timeout, preload_content=False, decode_content=False)
+        finally:
+            _request_deadline.reset(token)
 
     def _masked(self, err: ApiError) -> ApiError:
         """The error with every credential of the connection replaced by `<redacted>`."""
@@ -302,6 +416,66 @@ class ApiClient:
         return _short(causes[-1])
 
 
+@lru_cache(maxsize=1)
+def _deadline_pool_classes() -> dict[str, Any]:
+    """urllib3's pool classes, with connections that keep to `_request_deadline` while reading a
+    response's status line and headers. urllib3 bounds each read of them, not all of them, so a
+    server sending a byte a second would hold a request for ever; at the deadline a timer shuts
+    the socket down and the blocked read ends. (The body is bounded in _read_bounded.)"""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def within_deadline(connection: Any, read: Callable[[], Any]) -> Any:
+        deadline = _request_deadline.get()
+        if deadline is None:
+            return read()
+        # A little after the deadline, so that a server that sends nothing at all ends in the
+        # socket's own timeout, which is reported as kubectl reports it.
+        timer = threading.Timer(max(deadline - time.monotonic(), 0.0) + _CUT_GRACE, _cut, (connection,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return read()
+        finally:
+            timer.cancel()
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return within_deadline(self, super().getresponse)
+
+    class DeadlineHTTPSConnection(HTTPSConnection):
+        def getresponse(self) -> Any:  # type: ignore[override]
+            return within_deadline(self, super().getresponse)
+
+    class DeadlineHTTPConnectionPool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    return {"http": DeadlineHTTPConnectionPool, "https": DeadlineHTTPSConnectionPool}
+
+
+_CUT_GRACE = 0.05
+
+
+def _timed_out(err: BaseException) -> bool:
+    import urllib3
+
+    return any(isinstance(c, (TimeoutError, urllib3.exceptions.TimeoutError)) for c in _causes(err))
+
+
+def _cut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            # The plain socket's shutdown: the TLS layer's would tear down state the reading
+            # thread is still using. The blocked read then ends with an EOF.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class _NotSent(Exception):
     """A request refused before sending; carries the error to report."""
 
@@ -330,14 +504,127 @@ def _connection_dropped(err: BaseException) -> bool:
     return any(isinstance(c, dropped) for c in causes)
 
 
-def _retry_after(response: Any) -> float | None:
+def _read_body(response: Any, deadline: float | None, what: str) -> bytes:
+    """The decoded body of `response`, read in bounded chunks: at most `MAX_RESPONSE_BYTES` once
+    decoded, and over by `deadline` (None: no time limit). The connection goes back to the pool
+    only when the body was read whole."""
+    try:
+        body = _read_bounded(response, deadline, what)
+    except BaseException:
+        response.close()  # half read: the connection cannot carry another request
+        raise
+    finally:
+        response.release_conn()
+    return body
+
+
+def _read_bounded(response: Any, deadline: float | None, what: str) -> bytes:
+    import urllib3
+
+    declared = (response.headers.get("Content-Length") or "").strip()
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        raise _too_big(what)  # said so up front: not a byte of it is read
+    encoding = (response.headers.get("Content-Encoding") or "").strip().lower()
+    gunzip = _Gunzip() if encoding in ("gzip", "x-gzip") else None
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ApiError(BODY_TIMEOUT)
+            if sock is not None:
+                sock.settimeout(left)  # a read never waits past the deadline
+        try:
+            chunk = response.read1(READ_CHUNK, decode_content=False)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError):
+            if deadline is None:
+                raise
+            raise ApiError(BODY_TIMEOUT) from None
+        if not chunk:
+            break
+        try:
+            decoded = gunzip.feed(chunk, MAX_RESPONSE_BYTES - size + 1) if gunzip else [chunk]
+            for data in decoded:
+                size += len(data)
+                if size > MAX_RESPONSE_BYTES:
+                    raise _too_big(what)
+                parts.append(data)
+        except zlib.error:
+            raise ApiError(f"error: the server's answer to {what} is not valid gzip") from None
+    return b"".join(parts)
+
+
+class _Gunzip:
+    """gzip decoding that never produces more than asked at once, over any number of members
+    (one after the other, as gzip allows and Go reads them)."""
+
+    def __init__(self) -> None:
+        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, limit: int) -> Iterator[bytes]:
+        """The bytes `data` decodes to, in pieces of at most `limit` (> 0) bytes; the caller
+        stops reading as soon as it has too many."""
+        while data:
+            out = self._inflate.decompress(data, limit)
+            if out:
+                yield out
+            if self._inflate.eof:
+                data = self._inflate.unused_data
+                self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                data = self._inflate.unconsumed_tail
+                if not out and not data:
+                    return
+
+
+def _too_big(what: str) -> ApiError:
+    return ApiError(f"error: the server's answer to {what} is larger than {MAX_RESPONSE_BYTES >> 20} MiB, the "
+                    "most one response may hold: not read; read less at once with -n NAMESPACE or -l SELECTOR")
+
+
+def _list_items(document: dict[str, Any], resource: Resource, path: str) -> list[dict[str, Any]]:
+    """The `items` of a list answer; anything but a list of objects is an error, as for kubectl
+    (a missing or null `items` is an empty list, as for kubectl)."""
+    found = document.get("items")
+    if found is None:
+        return []
+    problem = None
+    if not isinstance(found, list):
+        problem = f'"items" is {_json_kind(found)}, not a list'
+    else:
+        bad = next((i for i, item in enumerate(found) if not isinstance(item, dict)), None)
+        if bad is not None:
+            problem = f'"items[{bad}]" is {_json_kind(found[bad])}, not an object'
+    if problem:
+        raise ApiError(f"error: the server sent a malformed list of {resource.qualified_plural}: {problem} "
+                       f"(GET {path})", status=200)
+    return found  # type: ignore[return-value]
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "null"
+
+
+def _retry_after(headers: Any, body: bytes) -> float | None:
     """Seconds the server asked to wait: the `Retry-After` header (whole seconds, as client-go
     reads it), else the Status's `details.retryAfterSeconds`; None when it asked nothing."""
-    header = (response.headers.get("Retry-After") or "").strip()
+    header = (headers.get("Retry-After") or "").strip()
     if header.isascii() and header.isdigit():
         return float(header)
     try:
-        document = json.loads(response.data) if response.data else None
+        document = json.loads(body) if body else None
     except ValueError:
         return None
     details = document.get("details") if isinstance(document, dict) else None
@@ -365,9 +652,14 @@ def _valid_header_value(value: str) -> bool:
     return all(c == "\t" or (0x20 <= ord(c) <= 0xFF and ord(c) != 0x7F) for c in value)
 
 
-def _segment(value: str) -> str:
+def _namespace_segment(value: str) -> str:
+    # Checked here too, whatever the caller checked: `..` would make it another URL.
+    return quote(check_namespace(value), safe="")
+
+
+def _name_segment(value: str) -> str:
     # Names come from the user's arguments and objects; keep them one path segment each.
-    return quote(value, safe="")
+    return quote(check_name(value), safe="")
 
 
 def _decode(body: bytes, path: str) -> dict[str, Any]:

@@ -253,6 +253,7 @@ def load_connection(flags: ConnectionFlags, environ: Mapping[str, str] | None = 
                           "(KUBECONFIG, ~/.kube/config) and not running in a pod; "
                           "use --kubeconfig FILE or --server URL")
 
+    _check_namespaces(namespace)
     cluster = _cluster_with_overrides(kubeconfig, cluster_name, flags)
     user = _user_with_overrides(kubeconfig, user_name, flags)
     headers = _impersonation_headers(user, flags, user_name)
@@ -275,6 +276,17 @@ def load_connection(flags: ConnectionFlags, environ: Mapping[str, str] | None = 
                       server=server, headers=headers, timeout=timeout,
                       exec_config=exec_config if isinstance(exec_config, dict) else None,
                       secrets=secret_values(user, configuration))
+
+
+def _check_namespaces(namespace: str) -> str:
+    """`namespace` (scan's `-n` may list several, comma-separated), each a valid namespace, else
+    kubectl's error: before any request, so `-n ..` never becomes another URL."""
+    from plugin.validation import check_namespace
+
+    for part in namespace.split(","):
+        if part.strip():
+            check_namespace(part.strip())
+    return namespace
 
 
 def authorization_header(configuration: Any, exec_config: dict[str, Any] | None = None) -> str | None:
@@ -318,6 +330,7 @@ def _load_kubeconfig(flags: ConnectionFlags, env: Mapping[str, str]) -> _Kubecon
                                            ("users", "user", merged.users),
                                            ("contexts", "context", merged.contexts)):
             for name, body in _named_entries(document, list_key, item_key, path):
+                _check_strings(body, list_key, item_key, path)
                 if name not in target:
                     target[name] = _resolve_paths(item_key, body, base)
     return merged
@@ -326,27 +339,38 @@ def _load_kubeconfig(flags: ConnectionFlags, env: Mapping[str, str]) -> _Kubecon
 def _read_yaml(path: str) -> dict[str, Any]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from plugin.safe_yaml import MAX_BYTES, UnsafeYaml, load_document
+
+    def failed(reason: str) -> ConfigError:
+        return ConfigError(f'error: error loading config file "{path}": {reason}')
+
     try:
         with open(path, encoding="utf-8") as stream:
-            document = yaml.load(stream, Loader=loader)
+            text = stream.read(MAX_BYTES + 1)  # bounded: the path may name /dev/zero or a huge file
+        if len(text) > MAX_BYTES:
+            raise failed(f"larger than {MAX_BYTES >> 20} MiB, not read")
+        document = load_document(text)
     except OSError as err:
         reason = (err.strerror or str(err)).lower()
         op = "read" if isinstance(err, IsADirectoryError) else "open"
-        raise ConfigError(f'error: error loading config file "{path}": {op} {path}: {reason}') from None
+        raise failed(f"{op} {path}: {reason}") from None
+    except UnsafeYaml as err:
+        raise failed(f"yaml: {err.problem}") from None
     except yaml.YAMLError as err:
         # Only the problem and its line: the YAML snippet could show a token or a key.
         problem = getattr(err, "problem", None) or "invalid YAML"
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise ConfigError(f'error: error loading config file "{path}": yaml: {where}{problem}') from None
+        raise failed(f"yaml: {where}{problem}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f'error: error loading config file "{path}": not a UTF-8 text file') from None
+        raise failed("not a UTF-8 text file") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as err:
+        # A scalar Python cannot hold (an integer of 5,000 digits), nesting the parser cannot follow.
+        raise failed(f"yaml: {type(err).__name__}") from None
     if document is None:
         return {}  # an empty file is an empty config, as for kubectl
     if not isinstance(document, dict):
-        raise ConfigError(f'error: error loading config file "{path}": not a kubeconfig '
-                          "(the document is not a mapping)")
+        raise failed("not a kubeconfig (the document is not a mapping)")
     return document
 
 
@@ -364,6 +388,25 @@ def _named_entries(document: dict[str, Any], list_key: str, item_key: str,
             raise ConfigError(f'error: error loading config file "{path}": '
                               f'{item_key} "{entry["name"]}" is not a mapping')
         yield entry["name"], body
+
+
+# Fields of a context that kubectl reads as strings: YAML `namespace: 123` is a number, which
+# kubectl refuses; taking it for "no namespace" would silently scan `default` instead.
+_CONTEXT_STRINGS = ("cluster", "user", "namespace")
+_JSON_TYPES = ((bool, "bool"), (int, "number"), (float, "number"), (list, "array"), (dict, "object"))
+
+
+def _check_strings(body: dict[str, Any], list_key: str, item_key: str, path: str) -> None:
+    if item_key != "context":
+        return
+    for key in _CONTEXT_STRINGS:
+        value = body.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        kind = next((name for t, name in _JSON_TYPES if isinstance(value, t)), type(value).__name__)
+        # kubectl's (encoding/json's) wording.
+        raise ConfigError(f'error: error loading config file "{path}": json: cannot unmarshal {kind} into Go '
+                          f"struct field Context.{list_key}.{item_key}.{key} of type string")
 
 
 def _resolve_paths(item_key: str, body: dict[str, Any], base: str) -> dict[str, Any]:
@@ -650,8 +693,8 @@ def _in_cluster_connection(flags: ConnectionFlags, env: Mapping[str, str], files
 
     server = str(configuration.host).rstrip("/")
     _set_proxy(configuration, server, {}, env)
-    return Connection(configuration=configuration, context=None,
-                      namespace=flags.namespace or _in_cluster_namespace(env, files), server=server,
+    namespace = _check_namespaces(flags.namespace or _in_cluster_namespace(env, files))
+    return Connection(configuration=configuration, context=None, namespace=namespace, server=server,
                       headers=_impersonation_headers({}, flags, ""), timeout=timeout,
                       secrets=secret_values({}, configuration))
 

@@ -21,9 +21,11 @@ import time
 import traceback
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,7 +33,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import trustme
 import yaml
 
-from tests.apiserver import resources, status
+from tests.apiserver import faults, resources, status
 from tests.apiserver.faults import Fault, take_fault
 from tests.apiserver.policy import Policy
 from tests.apiserver.resources import BY_PATH, GROUPS, NAMESPACE, Resource
@@ -60,9 +62,15 @@ class RequestRecord:
 @dataclass
 class _Answer:
     status: int
-    body: list[bytes]  # concatenated on the wire; a list so big lists are never joined whole
+    # Concatenated on the wire; a list so big lists are never joined whole. Any iterable (an
+    # endless one, for faults) when `length` is given or `chunked` is set.
+    body: Iterable[bytes]
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
+    length: int | None = None  # Content-Length to announce; None: the body's length
+    chunked: bool = False  # Transfer-Encoding: chunked, each part one chunk
+    pace: float = 0.0  # seconds to wait after writing each part
+    header_pace: float = 0.0  # seconds to wait after writing each byte of the status line and headers
 
 
 def _json(doc: Mapping[str, Any]) -> list[bytes]:
@@ -160,7 +168,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.request.settimeout(10)
-        self.request.do_handshake()
+        try:
+            self.request.do_handshake()
+        except ssl.SSLError:
+            self.server.app._count_failed_handshake()
+            raise
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -179,7 +191,9 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.drop:
             self.close_connection = True
             return
-        length = sum(len(part) for part in answer.body)
+        if self.server.app.gzip_responses and isinstance(answer.body, list) and "Content-Encoding" not in \
+                answer.headers and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            answer = self.server.app._gzipped(answer)
         try:
             self.send_response(answer.status)
             self.send_header("Content-Type", "application/json")
@@ -187,11 +201,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Audit-Id", str(uuid.uuid4()))
             for name, value in answer.headers.items():
                 self.send_header(name, value)
-            self.send_header("Content-Length", str(length))
-            self.end_headers()
+            if answer.chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                length = answer.length
+                if length is None:
+                    length = sum(len(part) for part in answer.body)
+                self.send_header("Content-Length", str(length))
+            if answer.header_pace:
+                self._headers_buffer.append(b"\r\n")  # what end_headers() would write, dripped
+                head, self._headers_buffer = b"".join(self._headers_buffer), []
+                for i in range(len(head)):
+                    self.wfile.write(head[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(answer.header_pace)
+            else:
+                self.end_headers()
             if self.command != "HEAD":  # a body after HEAD would corrupt the keep-alive stream
                 for part in answer.body:
-                    self.wfile.write(part)
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if answer.chunked else part)
+                    if answer.pace:
+                        self.wfile.flush()
+                        time.sleep(answer.pace)
+                if answer.chunked:
+                    self.wfile.write(b"0\r\n\r\n")
         except OSError:
             self.close_connection = True
 
@@ -223,18 +256,71 @@ def _list_body(kind: str, api_version: str, metadata: Mapping[str, Any], items: 
     return parts
 
 
+_HOSTILE_HEAD = b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":['
+_MIB = 1 << 20
+
+
+def _huge_body(size: int) -> Iterator[bytes]:
+    """`size` bytes of valid JSON: a list of one pod whose name is one huge string."""
+    head, tail = _HOSTILE_HEAD + b'{"metadata":{"name":"', b'"}}]}'
+    yield head
+    filler = b"x" * _MIB
+    remaining = size - len(head) - len(tail)
+    while remaining > 0:
+        part = filler[:remaining]
+        yield part
+        remaining -= len(part)
+    yield tail
+
+
+def _endless_body() -> Iterator[bytes]:
+    yield _HOSTILE_HEAD
+    filler = b" " * _MIB
+    while True:  # until the client hangs up (the write fails)
+        yield filler
+
+
+_GZIP_THRESHOLD = 128 * 1024  # the real server compresses answers larger than this
+_GZIP_MEMBER = 64 * _MIB  # decoded bytes per gzip member of a bomb
+
+
+@lru_cache(maxsize=1)
+def _gzip_member() -> bytes:
+    """One gzip member of 64 MiB of spaces (about 64 KB compressed), computed once."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    filler = b" " * _MIB
+    return b"".join([compressor.compress(filler) for _ in range(_GZIP_MEMBER // _MIB)] + [compressor.flush()])
+
+
+def _gzip_bomb(size: int) -> list[bytes]:
+    """A gzip body decoding to at least `size` bytes: a small head member, then 64 MiB members."""
+    head = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [head.compress(_HOSTILE_HEAD) + head.flush()]
+    parts += [_gzip_member()] * max(1, -(-size // _GZIP_MEMBER))
+    return parts
+
+
 class ApiServer:
     """See the module docstring; `start()` it, point kubectl at `write_kubeconfig()`, read `requests`."""
 
     def __init__(self, objects: Iterable[Mapping[str, Any]], tokens: Mapping[str, str] | None = None,
-                 policy: Policy | None = None, *, port: int = 0, partial_metadata: bool = True) -> None:
+                 policy: Policy | None = None, *, port: int = 0, partial_metadata: bool = True,
+                 require_client_certificate: bool = False, gzip_responses: bool = False) -> None:
         self.tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
+        # True: the TLS handshake fails without a client certificate (a TLS 1.3 server then sends
+        # the `certificate_required` alert), as for an API server behind a proxy that demands one.
+        self.require_client_certificate = require_client_certificate
+        # True: answers over 128 KiB are sent gzip-compressed to clients that accept it, as the
+        # real server does (its threshold); `gzipped_answers` counts them.
+        self.gzip_responses = gzip_responses
+        self.gzipped_answers = 0
         self.policy = policy  # None: every authenticated user may do everything
         # False: ignore `Accept: ...;as=PartialObjectMetadataList` and send whole objects, as an
         # aggregated API or a proxy that does not know the metadata-only form would.
         self.partial_metadata = partial_metadata
         self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
+        self.failed_handshakes = 0  # TLS handshakes that failed (no client certificate, ...)
         self._store = Store.build(objects)  # before mkdtemp: invalid objects must not leak a directory
         self._port = port
         self._lock = threading.Lock()
@@ -256,7 +342,8 @@ class ApiServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         self._ca.configure_trust(context)
-        context.verify_mode = ssl.CERT_OPTIONAL  # client certificates are one way to log in
+        # Client certificates are one way to log in, or the only one.
+        context.verify_mode = ssl.CERT_REQUIRED if self.require_client_certificate else ssl.CERT_OPTIONAL
         self._httpd = _HTTPServer(("127.0.0.1", self._port), self, context)
         self._build_discovery()
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
@@ -301,6 +388,20 @@ class ApiServer:
         """Add objects; one with the kind, namespace and name of a served object replaces it."""
         with self._lock:  # two concurrent adds must both land
             self._store = Store.build(objects, previous=self._store)
+
+    def _gzipped(self, answer: _Answer) -> _Answer:
+        whole = b"".join(answer.body)
+        if len(whole) <= _GZIP_THRESHOLD:
+            return answer
+        with self._lock:
+            self.gzipped_answers += 1
+        compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+        body = compressor.compress(whole) + compressor.flush()
+        return _Answer(answer.status, [body], {**answer.headers, "Content-Encoding": "gzip"})
+
+    def _count_failed_handshake(self) -> None:
+        with self._lock:
+            self.failed_handshakes += 1
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -408,7 +509,9 @@ class ApiServer:
                 time.sleep(fault.delay)
             if fault.close_connection:
                 return record(_Answer(0, [], drop=True))
-            if fault.status is not None:
+            if fault.mode is not None and user is not None:
+                return record(self._hostile_answer(fault, user, path, query, headers.get("Accept") or ""))
+            if fault.status is not None and fault.mode is None:
                 return record(self._fault_answer(fault, "continue" in query))
         if user is None:
             return record(_error(status.status_body(401)))
@@ -445,6 +548,43 @@ class ApiServer:
             details = {"retryAfterSeconds": int(retry_after)}
         body = status.status_body(fault.status or 500, message, reason, details)
         return _Answer(fault.status or 500, [body], dict(fault.headers))
+
+    def _hostile_answer(self, fault: Fault, user: str, path: str, query: dict[str, list[str]],
+                        accept: str) -> _Answer:
+        """The answer of `fault.mode` (see `faults`), built from the real answer where it needs one."""
+        mode = fault.mode
+        if mode == faults.HUGE_BODY:
+            return _Answer(200, _huge_body(fault.size), length=fault.size)
+        if mode == faults.ENDLESS_CHUNKED:
+            return _Answer(200, _endless_body(), chunked=True)
+        if mode == faults.GZIP_BOMB:
+            parts = _gzip_bomb(fault.size)
+            return _Answer(200, parts, headers={"Content-Encoding": "gzip"})
+        if mode == faults.FAILED_STATUS_200:
+            body = json.loads(status.status_body(500, fault.message or "Internal error occurred: injected fault"))
+            return _Answer(200, _json(body))
+        if mode in (faults.REPEATING_CONTINUE, faults.ENDLESS_PAGES):
+            query = {k: v for k, v in query.items() if k != "continue"}  # the token is ours: page 1 again
+        real = self._serve(user, path, query, accept)
+        if mode == faults.SLOW_HEADERS:
+            return _Answer(real.status, real.body, dict(real.headers), header_pace=fault.interval)
+        if mode == faults.SLOW_BODY:
+            whole = b"".join(real.body)
+            return _Answer(real.status, (whole[i:i + 1] for i in range(len(whole))), dict(real.headers),
+                           length=len(whole), pace=fault.interval)
+        document = json.loads(b"".join(real.body))
+        if real.status != 200 or not isinstance(document.get("items"), list):
+            return real  # not a list: nothing to break
+        if mode == faults.ITEMS_OBJECT:
+            document["items"] = {str(i.get("metadata", {}).get("name")): i for i in document["items"]}
+        elif mode == faults.ITEMS_NOT_A_LIST:
+            document["items"] = "not a list"
+        elif mode == faults.REPEATING_CONTINUE:
+            document["metadata"]["continue"] = "the-same-token"
+        elif mode == faults.ENDLESS_PAGES:
+            document["items"] = []  # cheap pages, so a test can afford thousands
+            document["metadata"]["continue"] = f"page-{fault.hits}"
+        return _Answer(200, _json(document), dict(real.headers))
 
     def _serve(self, user: str, path: str, query: dict[str, list[str]], accept: str = "") -> _Answer:
         segments = [unquote(s) for s in path.split("/") if s]
