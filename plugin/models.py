@@ -21,12 +21,14 @@ def lower_severity(severity: str) -> str:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where an object was read: a cluster context, or a file with its line and document index."""
+    """Where an object was read: a cluster context, or a file with its line, document index and,
+    for an item of a `List`, its index in `items`."""
 
     context: str | None = None
     file: str | None = None
     line: int | None = None  # 1-based line where the object starts
-    document: int | None = None  # 0-based index of the document (or List item) in the file
+    document: int | None = None  # 0-based index of the document in the file
+    item: int | None = None  # 0-based index in `items` when the object is an item of a List
 
     def describe(self) -> str:
         if self.file is None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,17 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plugin.errors import EXIT_ERROR
 from plugin.sources import files
-from plugin.sources.files import MAX_FILE_BYTES, FileProblem, FileScan, read_manifests, stream_manifests
+from plugin.sources.files import (
+    MAX_FILE_BYTES,
+    SHOWN_PER_FILE,
+    FileProblem,
+    FileScan,
+    PathError,
+    read_manifests,
+    stream_manifests,
+)
 
 POD = """apiVersion: v1
 kind: Pod
@@ -62,8 +73,18 @@ def test_json_dump_is_flattened(tmp_path: Path) -> None:
         {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "d"}}]}
     f = write(tmp_path / "dump.json", json.dumps(doc, indent=2))
     scan = read_manifests([f])
-    assert [(o.kind, o.api_version, o.origin.document) for o in scan.objects] == [
-        ("Pod", "v1", 0), ("DaemonSet", "apps/v1", 1)]
+    assert [(o.kind, o.api_version, o.origin.document, o.origin.item) for o in scan.objects] == [
+        ("Pod", "v1", 0, 0), ("DaemonSet", "apps/v1", 0, 1)]
+
+
+def test_list_items_keep_the_index_of_their_document(tmp_path: Path) -> None:
+    # `document` counts documents, as for every other object; a List item's place is `item`.
+    items = "".join("- " + POD.format(name=n).replace("\n", "\n  ").rstrip() + "\n" for n in ("a", "b"))
+    f = write(tmp_path / "mixed.yaml", POD.format(name="first") + "---\napiVersion: v1\nkind: List\nitems:\n"
+              + items + "---\n" + POD.format(name="last"))
+    scan = read_manifests([f])
+    assert [(o.obj["metadata"]["name"], o.origin.line, o.origin.document, o.origin.item) for o in scan.objects] == [
+        ("first", 1, 0, None), ("a", 13, 1, 0), ("b", 21, 1, 1), ("last", 30, 2, None)]
 
 
 def test_folders_are_walked_recursively_in_a_stable_order(tmp_path: Path) -> None:
@@ -95,15 +116,34 @@ def test_unreadable_files(tmp_path: Path, content: bytes, message: str) -> None:
     assert message in problem.message
 
 
-def test_missing_path_and_symlink_loop(tmp_path: Path) -> None:
+def test_a_folder_link_loop_is_not_followed(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     os.symlink(tmp_path / "d", tmp_path / "d" / "loop")
-    os.symlink(tmp_path / "nowhere", tmp_path / "broken.yaml")
     write(tmp_path / "d" / "p.yaml", POD.format(name="p"))
-    scan = read_manifests([str(tmp_path / "d"), str(tmp_path / "missing.yaml"), str(tmp_path / "broken.yaml")])
+    scan = read_manifests([str(tmp_path / "d")])
     assert [o.obj["metadata"]["name"] for o in scan.objects] == ["p"]
-    assert [p.message for p in scan.problems] == [
-        "no such file or directory", "not a regular file or folder (a broken or looping link?)"]
+    assert scan.problems == []
+
+
+@pytest.mark.parametrize("name, message", [
+    ("missing.yaml", 'error: the path "{path}" does not exist'),
+    ("broken.yaml", 'error: the path "{path}" does not exist'),  # kubectl stats the path: the link's target
+    ("loop.yaml", 'error: the path "{path}" cannot be accessed: stat {path}: too many levels of symbolic links'),
+    ("file.yaml/x.yaml", 'error: the path "{path}" cannot be accessed: stat {path}: not a directory'),
+])
+def test_a_path_that_cannot_be_found_is_an_error_as_in_kubectl(tmp_path: Path, name: str, message: str) -> None:
+    os.symlink(tmp_path / "nowhere", tmp_path / "broken.yaml")
+    os.symlink(tmp_path / "loop.yaml", tmp_path / "loop.yaml")
+    good = write(tmp_path / "file.yaml", POD.format(name="p"))
+    path = str(tmp_path / name)
+    opened: list[str] = []
+    scan = FileScan()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(files, "_read_text", lambda p: opened.append(p) or "")
+        with pytest.raises(PathError) as raised:
+            next(stream_manifests([good, path], scan))
+    assert (str(raised.value), raised.value.exit_code) == (message.format(path=path), EXIT_ERROR)
+    assert opened == []  # refused before any file is read, as kubectl does
 
 
 def test_huge_file_is_refused(tmp_path: Path) -> None:
@@ -140,14 +180,14 @@ def test_objects_stream_file_by_file_with_problems_noted(tmp_path: Path) -> None
     first = write(tmp_path / "a.yaml", POD.format(name="a") + "---\nimage: docker:24\n")
     bad = write(tmp_path / "b.yaml", "a: [b")
     scan = FileScan()
-    stream = stream_manifests([first, bad, str(tmp_path / "missing.yaml")], scan)
+    stream = stream_manifests([first, bad], scan)
     assert next(stream).obj["metadata"]["name"] == "a"
-    assert scan.problems == [FileProblem(str(tmp_path / "missing.yaml"), "no such file or directory")]
+    assert scan.problems == []
     assert list(stream) == [] and scan.objects == []
-    assert [p.path for p in scan.problems] == [str(tmp_path / "missing.yaml"), bad]
-    assert "invalid YAML" in scan.problems[1].message
+    assert [p.path for p in scan.problems] == [bad]
+    assert "invalid YAML" in scan.problems[0].message
     assert scan.skipped == [FileProblem(first, "line 10: not a Kubernetes object (no apiVersion and kind)")]
-    listed = read_manifests([first, bad, str(tmp_path / "missing.yaml")])
+    listed = read_manifests([first, bad])
     assert (listed.problems, listed.skipped) == (scan.problems, scan.skipped)
 
 
@@ -238,3 +278,166 @@ def test_remembered_tags_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert loaded(manifest_loader, text) == loaded(reference, text)
     assert 0 < len(manifest_loader._plain_scalar_tags) <= 10
     assert "1" * 1000 not in manifest_loader._plain_scalar_tags
+
+
+# --- one bad document hides nothing else (issue 11) ----------------------------------------------
+
+DAEMONSET = """apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: agent:1
+      volumes:
+      - name: sock
+        hostPath: {path: /var/run/docker.sock}
+"""
+# From a published chart: a mapping used as a mapping key, which Python cannot hash.
+UNHASHABLE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  value: {? {region_name: ''} : ''}
+"""
+
+
+@pytest.fixture(params=["c", "python"])
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Each test once with libyaml's loader and once with PyYAML's own (the krew archive may lack libyaml)."""
+    files._loader_class.cache_clear()
+    if request.param == "python":
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    yield request.param
+    files._loader_class.cache_clear()
+
+
+def names_and_lines(scan: FileScan) -> list[tuple[str, int | None, int | None]]:
+    return [(o.obj["metadata"]["name"], o.origin.line, o.origin.document) for o in scan.objects]
+
+
+def test_a_document_that_cannot_be_built_is_refused_alone(tmp_path: Path, loader: str) -> None:
+    f = write(tmp_path / "chart.yaml", POD.format(name="before") + "---\n" + UNHASHABLE + "---\n" + DAEMONSET)
+    scan = read_manifests([f])
+    assert names_and_lines(scan) == [("before", 1, 0), ("agent", 17, 2)]
+    assert scan.problems == [FileProblem(f, "line 15: invalid YAML: found unhashable key; the document is not read")]
+
+
+@pytest.mark.parametrize("bad, line, problem", [
+    # the line in the bad document (0: the next document's `---`, where the parser noticed)
+    ("spec: [unclosed\n", 0, "column 1: invalid YAML: did not find expected ',' or ']'"),
+    ("metadata:\n  name: 'unclosed\n", 0, "column 1: invalid YAML: found unexpected document indicator"),
+    ("metadata:\n  name: x\n bad: indent\n", 3, "column 2: invalid YAML: did not find expected key"),
+    ("metadata: *nowhere\n", 1, "column 11: invalid YAML: found undefined alias"),
+    ("{a: 1}}\n", 1, "column 7: invalid YAML: did not find expected <document start>"),
+    # libyaml and PyYAML may be a column apart
+    ("a: 1\n\x1b[31mred\n", 2, r"column [12]: invalid YAML: (special|control) characters are not allowed \(#x001b\)"),
+], ids=["unclosed-flow", "unclosed-quote", "indentation", "undefined-alias", "junk-after", "control-character"])
+def test_a_document_that_cannot_be_parsed_is_refused_and_reading_resumes_at_the_next(
+        tmp_path: Path, loader: str, bad: str, line: int, problem: str) -> None:
+    before = "# Source: chart/templates/pod.yaml\n" + POD.format(name="é-before")  # not ASCII: lines, not bytes
+    lines = (before + "---\n").count("\n")
+    text = before + "---\n" + bad + "---\n" + DAEMONSET + "---\n" + POD.format(name="after")
+    f = write(tmp_path / "chart.yaml", text)
+    scan = read_manifests([f])
+    after = lines + bad.count("\n") + 2
+    assert names_and_lines(scan) == [("é-before", 2, 0), ("agent", after, 2), ("after", after + 14, 3)]
+    (refused,) = scan.problems
+    expected = f"line {lines + line if line else after - 1}, {problem}"
+    # libyaml and PyYAML word some errors differently; the position and the outcome are the same.
+    if loader == "python":
+        expected = expected.split(": invalid YAML: ")[0] + ": invalid YAML: .*"
+    assert re.fullmatch(expected + "; the document is not read", refused.message), refused.message
+
+
+def test_several_bad_documents_are_each_refused(tmp_path: Path, loader: str) -> None:
+    text = "---\n".join([POD.format(name="a"), "a: [\n", UNHASHABLE, "b: 'x\n", POD.format(name="b"), "c: {\n"])
+    f = write(tmp_path / "bad.yaml", text)
+    scan = read_manifests([f])
+    assert names_and_lines(scan) == [("a", 1, 0), ("b", 21, 4)]
+    # Each is noticed where it ends: at the next document's `---`, or at the end of the file.
+    assert [p.message.split(":")[0] for p in scan.problems] == [
+        "line 11, column 1", "line 17", "line 20, column 1", "… and 1 more document that could not be read"]
+    scan = read_manifests([write(tmp_path / "last.yaml", "---\n".join([POD.format(name="a"), "c: {\n"]))])
+    (problem,) = scan.problems
+    assert problem.message.startswith("line 11, column 1: invalid YAML: ")
+    assert problem.message.endswith("; the rest of the file is not read")
+
+
+def test_a_bad_document_at_the_end_says_the_rest_is_not_read(tmp_path: Path) -> None:
+    f = write(tmp_path / "x.yaml", POD.format(name="kept") + "---\nspec: [unclosed\n  more: text\n")
+    scan = read_manifests([f])
+    assert names_and_lines(scan) == [("kept", 1, 0)]
+    assert [p.message for p in scan.problems] == [
+        "line 11, column 7: invalid YAML: did not find expected ',' or ']'; the rest of the file is not read"]
+
+
+def test_a_json_looking_yaml_file_keeps_the_json_error_and_reads_the_next_documents(tmp_path: Path) -> None:
+    f = write(tmp_path / "gen.yaml", '{"apiVersion": "v1", "kind": "Pod",\n "x": ]}\n---\n' + POD.format(name="next"))
+    scan = read_manifests([f])
+    assert names_and_lines(scan) == [("next", 4, 1)]
+    assert [p.message for p in scan.problems] == [
+        "line 2, column 7: invalid JSON: Expecting value; the document is not read"]
+
+
+# --- pipes and devices (issue 12, item 9) --------------------------------------------------------
+
+
+def test_a_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
+    fifo = str(tmp_path / "pipe")  # what `-f <(helm template ...)` passes: /dev/fd/63
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "w") as pipe:
+            pipe.write(POD.format(name="piped") + "---\n" + DAEMONSET)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        scan = read_manifests([fifo])
+    finally:
+        writer.join(10)
+    assert names_and_lines(scan) == [("piped", 1, 0), ("agent", 10, 1)]
+    assert scan.problems == [] and scan.objects[0].origin.file == fifo
+
+
+def test_dev_stdin_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    read, write_end = os.pipe()
+    os.write(write_end, POD.format(name="from-stdin").encode())
+    os.close(write_end)
+    saved = os.dup(0)
+    os.dup2(read, 0)
+    try:
+        scan = read_manifests(["/dev/stdin"])
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+        os.close(read)
+    assert [(o.obj["metadata"]["name"], o.origin.file) for o in scan.objects] == [("from-stdin", "/dev/stdin")]
+
+
+def test_an_empty_device_holds_nothing() -> None:
+    scan = read_manifests(["/dev/null"])
+    assert (scan.objects, scan.problems, scan.skipped) == ([], [], [])
+
+
+# --- repeated notes are summarized (issue 12, item 11) -------------------------------------------
+
+
+def test_repeated_notes_about_a_file_are_summarized(tmp_path: Path) -> None:
+    empty = write(tmp_path / "empty.yaml", "---\n{}\n" * 10_000)
+    bad = write(tmp_path / "bad.yaml", "---\n".join([UNHASHABLE] * 5 + [POD.format(name="kept")]))
+    other = write(tmp_path / "other.yaml", "a: 1\n")
+    scan = read_manifests([empty, bad, other])
+    assert [p.message for p in scan.skipped] == [
+        *(f"line {2 * i + 2}: not a Kubernetes object (no apiVersion and kind)" for i in range(SHOWN_PER_FILE)),
+        f"… and {10_000 - SHOWN_PER_FILE:,} more documents that are not Kubernetes objects",
+        "line 1: not a Kubernetes object (no apiVersion and kind)"]
+    assert [p.path for p in scan.skipped] == [empty] * (SHOWN_PER_FILE + 1) + [other]
+    assert [p.message.split(":")[0] for p in scan.problems] == [
+        *(f"line {7 * i + 6}" for i in range(SHOWN_PER_FILE)), f"… and {5 - SHOWN_PER_FILE} more documents that could not be read"]
+    assert [o.obj["metadata"]["name"] for o in scan.objects] == ["kept"]

@@ -175,17 +175,65 @@ def test_deep_json_is_a_message(tmp_path: Path) -> None:
 # --- size -----------------------------------------------------------------------------------------
 
 
-def test_a_file_of_tiny_nodes_is_refused_before_parsing(tmp_path: Path) -> None:
-    f = write(tmp_path / "flat.yaml", "[" + "a," * (MAX_NODES + 10) + "a]\n")
-    scan, peak = peak_mib(lambda: read_manifests([f]))
-    (problem,) = scan.problems
-    assert problem.message == (f"too many nodes to parse safely (up to {MAX_NODES + 12:,}; the limit is "
-                               f"{MAX_NODES:,}), not read")
-    assert peak < 60  # the file's bytes and text (16 MB each), never a node graph (some 5 GB)
+@pytest.mark.parametrize("node", ["a", "!a a", "{}", "!!str"], ids=["plain", "tagged", "flow", "tag-only"])
+def test_a_file_of_tiny_nodes_is_refused_before_any_is_built(tmp_path: Path, monkeypatch, node: str) -> None:
+    # The real limit (8,000,000 nodes) is the same code, only slower to reach: see the e2e test.
+    monkeypatch.setattr(files, "MAX_NODES", 100_000)
+    f = write(tmp_path / "flat.yaml", POD.format(name="before") + "---\n[" + f"{node}," * 150_000 + "a]\n")
+    good = write(tmp_path / "good.yaml", POD.format(name="good"))
+    scan, peak = peak_mib(lambda: read_manifests([f, good]))
+    assert names(scan) == ["good"]  # the file is refused whole, before its first document is built
+    assert [str(p) for p in scan.problems] == [f"{f}: more than 100,000 nodes, too many to parse safely, not read"]
+    assert peak < 15  # the text (1 MB) and one chunk's count, never a node graph (some 50 MB)
+
+
+def test_nodes_are_counted_across_documents_and_bad_documents(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(files, "MAX_NODES", 10_000)
+    document = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: [" + "a, " * 1_500 + "a]\n"
+    bad = "a: [unclosed\n"
+    under = write(tmp_path / "under.yaml", "---\n".join([document] * 6))  # about 9,000 nodes
+    over = write(tmp_path / "over.yaml", "---\n".join([document] * 4 + [bad] + [document] * 3))
+    scan = read_manifests([under, over])
+    assert len(scan.objects) == 6
+    assert [(p.path, p.message) for p in scan.problems] == [
+        (over, "more than 10,000 nodes, too many to parse safely, not read")]
+
+
+def test_a_control_character_counts_the_text_before_it_at_its_bound(tmp_path: Path, monkeypatch) -> None:
+    # The reader stops at a bad character before the parser reaches it: the nodes it did not
+    # count are still bounded, so a bad character cannot hide a huge document from the count.
+    monkeypatch.setattr(files, "MAX_NODES", 10_000)
+    f = write(tmp_path / "hidden.yaml", "# a flow sequence\n[" + "a," * 6_000 + "a]\n---\nbell: \x07\n---\n[" + "a," * 6_000 + "a]\n")
+    (problem,) = read_manifests([f]).problems
+    assert problem.message == "more than 10,000 nodes, too many to parse safely, not read"
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_a_big_file_with_a_large_text_is_read(tmp_path: Path, suffix: str) -> None:
+    """Issue 12: a 35 MB file holding a Pod and a ConfigMap with a large block of text was refused
+    as "too many nodes" (estimated from its bytes) and the Pod's finding was lost."""
+    # 36 MB; by the syntax alone, every line could hold ten nodes.
+    text = "".join(f"k{i}: a, b, c, d, e, f, [x], {{y}} ?-\n" for i in range(1_000_000))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "builder"},
+           "spec": {"containers": [{"name": "c", "image": "docker:24"}],
+                    "volumes": [{"name": "s", "hostPath": {"path": "/var/run/docker.sock"}}]}}
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"text": text}}
+    if suffix == "json":
+        content = json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod, config]})
+    else:
+        content = (yaml.safe_dump(pod) + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n"
+                   "  text: |\n" + "".join("    " + line + "\n" for line in text.splitlines()))
+    assert len(content) > 35_000_000 and files._node_bound(content, is_json=suffix == "json") > MAX_NODES
+    f = write(tmp_path / f"big.{suffix}", content)
+    scan = read_manifests([f])
+    assert scan.problems == []
+    assert [(o.kind, o.obj["metadata"]["name"]) for o in scan.objects] == [("Pod", "builder"), ("ConfigMap", "big")]
+    assert scan.objects[1].obj["data"]["text"] == text
 
 
 def test_the_node_bound_is_an_upper_bound() -> None:
-    for text in ["a: b\nc: [d, e]\n", "- - - x\n", "{a: {b: [1, 2, {c: d}]}}", "? a\n: b\n", "x"]:
+    for text in ["a: b\nc: [d, e]\n", "- - - x\n", "{a: {b: [1, 2, {c: d}]}}", "? a\n: b\n", "x",
+                 "[!a a,!!str b,!c {}]", "{!a a: !b ~}"]:
         composed = yaml.compose(text, Loader=yaml.SafeLoader)
         count, stack = 0, [composed]
         while stack:
@@ -202,15 +250,19 @@ def test_the_node_bound_is_an_upper_bound() -> None:
 
 @pytest.mark.parametrize("name, text, message", [
     ("big.json", '{"apiVersion": "v1", "kind": "Pod", "x": ' + "1" * 5000 + "}",
-     "invalid JSON: Exceeds the limit (4300 digits) for integer string conversion"),
+     "line 1: invalid JSON: Exceeds the limit (4300 digits) for integer string conversion"),
     ("big.yaml", "apiVersion: v1\nkind: Pod\nx: " + "1" * 5000 + "\n",
-     "line 1: invalid YAML: Exceeds the limit (4300 digits) for integer string conversion"),
+     "line 3: invalid YAML: Exceeds the limit (4300 digits) for integer string conversion"),
+    ("bigger.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  a: [1, 2,\n    " + "1" * 5000 + "]\n",
+     "line 7: invalid YAML: Exceeds the limit (4300 digits) for integer string conversion"),
+    ("big-indented.json", '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "x": ' + "1" * 5000 + "\n}",
+     "line 4: invalid JSON: Exceeds the limit (4300 digits) for integer string conversion"),
     ("date.yaml", "apiVersion: v1\nkind: Pod\nx: !!timestamp 2024-13-45\n",
-     "line 1: invalid YAML: month must be in 1..12"),
+     "line 3: invalid YAML: month must be in 1..12"),
     ("bool.yaml", "apiVersion: v1\nkind: Pod\nx: !!bool maybe\n",
-     "line 1: invalid YAML: a value its explicit tag cannot hold ('maybe')"),
+     "line 3: invalid YAML: a value its explicit tag cannot hold ('maybe')"),
     ("int.yaml", 'apiVersion: v1\nkind: Pod\nx: !!int ""\n',
-     "line 1: invalid YAML: a value its explicit tag cannot hold (string index out of range)"),
+     "line 3: invalid YAML: a value its explicit tag cannot hold (string index out of range)"),
 ])
 def test_unrepresentable_values_are_a_message(tmp_path: Path, name: str, text: str, message: str) -> None:
     f = write(tmp_path / name, text)
@@ -253,7 +305,7 @@ def test_control_characters_in_text(tmp_path: Path, monkeypatch, c_loader: bool)
         files._loader_class.cache_clear()
     # libyaml and the Python reader word it differently and may be a column apart inside quotes.
     assert re.fullmatch(r"line 3, column 2[01]: invalid YAML: (special|control) characters are not allowed "
-                        r"\(#x0007\)", problem.message), problem.message
+                        r"\(#x0007\); the rest of the file is not read", problem.message), problem.message
 
 
 def test_links_in_folders(tmp_path: Path) -> None:
@@ -292,13 +344,30 @@ def test_an_unreadable_folder_is_a_problem(tmp_path: Path, monkeypatch: pytest.M
         (str(tmp_path / "repo" / "locked"), "permission denied, folder not read")]
 
 
-def test_special_files_are_not_opened(tmp_path: Path) -> None:
-    fifo = tmp_path / "pipe.yaml"
-    os.mkfifo(fifo)  # reading it would block forever
-    scan = read_manifests([str(fifo), str(tmp_path)])
+def test_special_files_in_a_folder_are_not_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would block forever: only a pipe given by name is read
+    write(tmp_path / "good.yaml", POD.format(name="good"))
+    scan = read_manifests([str(tmp_path)])
+    assert names(scan) == ["good"] and scan.problems == []
+
+
+def test_a_socket_given_by_name_is_a_problem(tmp_path: Path) -> None:
+    import socket
+
+    path = str(tmp_path / "s.yaml")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        scan = read_manifests([path, write(tmp_path / "good.yaml", POD.format(name="good"))])
+    assert names(scan) == ["good"]
     assert [(p.path, p.message) for p in scan.problems] == [
-        (str(fifo), "not a regular file or folder (a broken or looping link?)")]
-    assert scan.objects == []
+        (path, "not a file, folder, pipe or device (a socket?), not read")]
+
+
+def test_an_endless_device_is_refused_at_the_limit(tmp_path: Path) -> None:
+    scan, peak = peak_mib(lambda: read_manifests(["/dev/zero", write(tmp_path / "good.yaml", POD.format(name="good"))]))
+    assert names(scan) == ["good"]
+    assert [str(p) for p in scan.problems] == ["/dev/zero: larger than 64 MiB, not read"]
+    assert peak < 200  # the chunks and their join, once
 
 
 def test_every_problem_names_its_file_and_the_rest_is_scanned(tmp_path: Path) -> None:
@@ -340,3 +409,13 @@ def test_huge_stdin_is_refused_without_holding_more_than_the_limit(monkeypatch: 
     scan, peak = peak_mib(lambda: read_manifests(["-"]))
     assert [str(p) for p in scan.problems] == ["<stdin>: larger than 64 MiB, not read"]
     assert peak < 200  # the chunks and their join, once
+
+
+@pytest.mark.parametrize("value, nodes", [("[]", 1), ("{}", 1), ('"a,b:[{"', 1), ("[1, [], {}]", 4),
+                                          ('{"a": {"b": [1, "x:y", {}]}, "c": []}', 10)])
+def test_json_nodes_are_counted_exactly_when_the_bound_is_too_high(monkeypatch, value: str, nodes: int) -> None:
+    monkeypatch.setattr(files, "MAX_NODES", nodes)
+    files._check_json_size(value)  # exactly at the limit: read
+    monkeypatch.setattr(files, "MAX_NODES", nodes - 1)
+    with pytest.raises(files._ParseError, match="too many to parse safely"):
+        files._check_json_size(value)

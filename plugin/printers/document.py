@@ -39,6 +39,8 @@ def _origin(origin: Origin) -> dict[str, Any]:
             out["line"] = origin.line
         if origin.document is not None:
             out["document"] = origin.document
+        if origin.item is not None:
+            out["item"] = origin.item
     return out
 
 

@@ -1,20 +1,23 @@
-"""The offline source: Kubernetes objects from manifest files, folders, stdin and cluster dumps.
+"""The offline source: Kubernetes objects from manifest files, folders, pipes, stdin and dumps.
 
 Reads YAML (multi-document, `helm template` output) and JSON, flattens `List` objects (what
-`kubectl get ... -o json` prints), and remembers the file, line and document index of each
-object. Loading is safe-only (no Python tags). A file that cannot be read or parsed becomes a
-`FileProblem` naming the file and position; every other file is still read. Objects are
-yielded as they are parsed (`stream_manifests`), so a scan holds only what it keeps of them;
-`read_manifests` lists them all for the callers that need them together.
+`kubectl get ... -o json` prints), and remembers the file, line, document index (and List item
+index) of each object. Loading is safe-only (no Python tags). A path given that does not exist
+is an error, as in kubectl, before anything is read. A file that cannot be read becomes a
+`FileProblem` naming it; a YAML document that cannot be parsed becomes one naming its line, and
+reading resumes at the next document boundary (`---`), so one bad document hides nothing else.
+Objects are yielded as they are parsed (`stream_manifests`), so a scan holds only what it keeps
+of them; `read_manifests` lists them all for the callers that need them together.
 
 Input may be hostile (a repository's manifests, a pasted dump), so memory and time stay bounded
-whatever a file holds: files over 64 MiB are not read; a file whose syntax could hold more than
-8,000,000 nodes is refused before parsing (PyYAML needs about 300 bytes per node); a YAML
-document whose aliases would expand it by more than 1,000,000 nodes (the "billion laughs"), or
-nest it more than 1,000 levels deep, or that contains itself, is refused with the rest of its
-file still read; nesting beyond what the parsers can handle is a message, not a crash. The
-alias check walks the parsed node graph only when a document contains both `&` and `*`, so
-ordinary manifests keep the C loader's full speed.
+whatever a file holds: more than 64 MiB is not read (from a pipe or a device too); a file may
+build at most 8,000,000 nodes, counted as the parser builds them (a cheap upper bound from the
+syntax skips the count for all but the biggest files); a YAML document whose aliases would
+expand it by more than 1,000,000 nodes (the "billion laughs"), or nest it more than 1,000 levels
+deep, or that contains itself, is refused with the rest of its file still read; nesting beyond
+what the parsers can handle is a message, not a crash. The alias check walks the parsed node
+graph only when a document contains both `&` and `*`, so ordinary manifests keep the C loader's
+full speed. Repeated notes about one file are summarized after the first few.
 """
 
 from __future__ import annotations
@@ -22,17 +25,20 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugin.errors import PluginError
 from plugin.models import Origin, SourceObject
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a manifest is never this big; refuse rather than exhaust memory
-# Upper bound on the nodes a file may hold, from its syntax. A realistic 64 MiB dump holds about
-# 5,500,000; 64 MiB of `[a,a,a,...]` holds 32,000,000 and would need some 10 GB to parse.
+# Nodes a file may build. A realistic 64 MiB dump holds about 5,500,000; 64 MiB of `[a,a,a,...]`
+# holds 32,000,000 and would need some 10 GB to parse.
 MAX_NODES = 8_000_000
 # Nodes aliases may add to one YAML document once expanded, and how deep they may nest it
 # (1,000 is also libyaml's own limit for nesting written out).
@@ -41,6 +47,12 @@ MAX_DEPTH = 1_000
 # Plain scalars whose YAML type the loader remembers (see `_manifest_loader`), and the longest one.
 MAX_REMEMBERED_SCALARS = 50_000
 MAX_REMEMBERED_SCALAR = 256
+# Notes of one kind about one file shown in full; the others are counted in one more note.
+SHOWN_PER_FILE = 3
+
+
+class PathError(PluginError):
+    """A path given with -f that kubectl refuses before reading anything (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +74,22 @@ class FileScan:
 
 def expand_paths(paths: list[str], skipped: list[FileProblem] | None = None
                  ) -> tuple[list[str], list[FileProblem]]:
-    """Files to read, in a stable order: a file as given, a folder walked recursively for
-    .yaml/.yml/.json files. Links to folders inside a folder are not followed, so loops cannot
-    happen; each is noted in `skipped`. A manifest name that leads nowhere (a broken or looping
-    link) is a problem: the files it was meant to hold are missing from the result."""
+    """Files to read, in a stable order: a file, a pipe or a device as given (`<(cmd)`,
+    `/dev/stdin`), a folder walked recursively for .yaml/.yml/.json files. Links to folders inside
+    a folder are not followed, so loops cannot happen; each is noted in `skipped`. A manifest name
+    inside a folder that leads nowhere (a broken or looping link) is a problem: the files it was
+    meant to hold are missing from the result.
+
+    A path given that does not exist, or cannot be looked at, raises `PathError` with kubectl's
+    words, before any file is read."""
     files: list[str] = []
     problems: list[FileProblem] = []
     for path in paths:
         if path == "-":
             files.append(path)
-        elif os.path.isdir(path):
+            continue
+        mode = _mode(path)
+        if stat.S_ISDIR(mode):
             for root, dirs, names in os.walk(path, onerror=lambda err: problems.append(_unreadable_folder(err))):
                 dirs.sort()
                 for name in dirs:
@@ -87,13 +105,23 @@ def expand_paths(paths: list[str], skipped: list[FileProblem] | None = None
                         files.append(full)
                     elif os.path.islink(full) and not os.path.exists(full):
                         problems.append(FileProblem(full, "a broken or looping link, not read"))
-        elif os.path.isfile(path):
+        elif stat.S_ISREG(mode) or stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
             files.append(path)
-        elif os.path.lexists(path):
-            problems.append(FileProblem(path, "not a regular file or folder (a broken or looping link?)"))
         else:
-            problems.append(FileProblem(path, "no such file or directory"))
+            problems.append(FileProblem(path, "not a file, folder, pipe or device (a socket?), not read"))
     return files, problems
+
+
+def _mode(path: str) -> int:
+    """The mode of what `path` leads to, or kubectl's error (it stats every -f path first)."""
+    try:
+        return os.stat(path).st_mode
+    except FileNotFoundError:
+        raise PathError(f'error: the path "{path}" does not exist') from None
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise PathError(f'error: the path "{path}" cannot be accessed: stat {path}: '
+                        f"{reason[:1].lower()}{reason[1:]}") from None
 
 
 def _unreadable_folder(err: OSError) -> FileProblem:
@@ -119,23 +147,49 @@ def stream_manifests(paths: list[str], scan: FileScan) -> Iterator[SourceObject]
     scan.problems.extend(problems)
     for path in files:
         display = "<stdin>" if path == "-" else path
+        refused = _Notes(display, scan.problems, "documents that could not be read")
+        skipped = _Notes(display, scan.skipped, "documents that are not Kubernetes objects")
         try:
             text = _read_text(path)
             for found in _documents(text, display):
                 if isinstance(found, _Refused):
-                    scan.problems.append(FileProblem(display, found.message))
+                    refused.add(found.message)
                     continue
-                source = _source_object(*found, display=display, skipped=scan.skipped)
+                source = _source_object(*found, display=display, skipped=skipped)
                 if source is not None:
                     yield source
         except _ParseError as err:
-            scan.problems.append(FileProblem(display, err.message))
+            refused.add(err.message)
         except RecursionError:
             # The pure-Python YAML parser and json recurse once per level.
-            scan.problems.append(FileProblem(display, "nested too deeply to read (deeper than the parser's "
-                                                      "recursion limit), not read"))
+            refused.add("nested too deeply to read (deeper than the parser's recursion limit), not read")
         except MemoryError:
-            scan.problems.append(FileProblem(display, "ran out of memory while parsing, not read"))
+            refused.add("ran out of memory while parsing, not read")
+        finally:
+            refused.close()
+            skipped.close()
+
+
+class _Notes:
+    """The notes of one kind about one file: the first `SHOWN_PER_FILE` in full, then one that
+    counts the rest (a file of a million `{}` documents must not print a million lines)."""
+
+    def __init__(self, display: str, into: list[FileProblem], what: str) -> None:
+        self.display, self.into, self.what, self.hidden = display, into, what, 0
+        self.shown = 0
+
+    def add(self, message: str) -> None:
+        if self.shown < SHOWN_PER_FILE:
+            self.into.append(FileProblem(self.display, message))
+            self.shown += 1
+        else:
+            self.hidden += 1
+
+    def close(self) -> None:
+        if self.hidden:
+            what = self.what if self.hidden > 1 else self.what.replace("documents", "document").replace(" are ", " is ")
+            self.into.append(FileProblem(self.display, f"… and {self.hidden:,} more {what}"))
+            self.hidden = 0
 
 
 class _ParseError(Exception):
@@ -151,9 +205,10 @@ class _Refused:
     """One document left out; the documents after it are still read."""
 
     message: str
+    syntax: bool = False  # the text could not be parsed (not a value that could not be built)
 
 
-Document = tuple[Any, "int | None", int]  # (value, first line, index)
+Document = tuple[Any, "int | None", int, "int | None"]  # (value, first line, document index, List item index)
 
 
 def _read_text(path: str) -> str:
@@ -163,13 +218,17 @@ def _read_text(path: str) -> str:
             data = _read_bounded(sys.stdin.buffer)
         else:
             with open(path, "rb") as handle:
-                size = os.fstat(handle.fileno()).st_size
-                if size > MAX_FILE_BYTES:
+                status = os.fstat(handle.fileno())
+                if not stat.S_ISREG(status.st_mode):  # a pipe or a device (`<(cmd)`, /dev/stdin): a stream
+                    data = _read_bounded(handle)
+                elif status.st_size > MAX_FILE_BYTES:
                     raise too_large  # without reading it
-                # read(n) allocates n bytes up front: ask for what the file holds, not the limit.
-                data = handle.read(size + 1) if size else _read_bounded(handle)
-                if len(data) > size:  # it grew while we read
-                    data += _read_bounded(handle, MAX_FILE_BYTES + 1 - len(data))
+                else:
+                    size = status.st_size
+                    # read(n) allocates n bytes up front: ask for what the file holds, not the limit.
+                    data = handle.read(size + 1) if size else _read_bounded(handle)
+                    if len(data) > size:  # it grew while we read
+                        data += _read_bounded(handle, MAX_FILE_BYTES + 1 - len(data))
     except OSError as err:
         raise _ParseError(err.strerror or str(err)) from None
     if len(data) > MAX_FILE_BYTES:
@@ -196,61 +255,87 @@ def _read_bounded(stream: Any, limit: int = MAX_FILE_BYTES + 1) -> bytes:
 
 
 def _documents(text: str, display: str) -> Iterator[Document | _Refused]:
-    """(document, its first line, index) for every document; List items are flattened."""
+    """(document, its first line, index, List item index) for every document; List items are
+    flattened."""
     is_json = text.lstrip().startswith(("{", "["))
-    _check_size(text, is_json)
     if is_json:
+        _check_json_size(text)
         try:
             value = json.loads(text)
         except json.JSONDecodeError as err:
             problem = f"line {err.lineno}, column {err.colno}: invalid JSON: {err.msg}"
         except ValueError as err:  # a number of more than 4,300 digits
-            raise _ParseError(f"invalid JSON: {_first_sentence(err)}") from None
+            raise _ParseError(f"{_long_number_line(text)}invalid JSON: {_first_sentence(err)}") from None
         else:
             yield from _flatten(value, 1, 0, None)
             return
         if display.endswith(".json"):
             raise _ParseError(problem)
         # A .yaml file (or stdin) opening with a flow collection, `{...}` then `---`, as some
-        # generators write: YAML is a superset. If it is neither, the JSON error is the one to show.
-        _check_size(text, is_json=False)
+        # generators write: YAML is a superset. If its first document is neither, the JSON error is
+        # the one to show.
+        documents = _yaml_documents(text)
         try:
-            documents = list(_yaml_documents(text))
+            first = next(documents, None)
         except _ParseError:
             raise _ParseError(problem) from None
+        if isinstance(first, _Refused) and first.syntax:
+            first = _Refused(f"{problem}{first.message[first.message.rindex(';'):]}", syntax=True)
+        if first is not None:
+            yield first
         yield from documents
         return
     yield from _yaml_documents(text)
 
 
-def _check_size(text: str, is_json: bool) -> None:
-    nodes = _node_bound(text, is_json)
+# A JSON string, escapes included: it holds no nodes, whatever characters it holds.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_JSON_EMPTY = re.compile(r"\[\s*\]|\{\s*\}")
+
+
+def _check_json_size(text: str) -> None:
+    """Refuse JSON that would build more than `MAX_NODES` values before `json.loads` builds them.
+    Every value but the first follows `,`, `:`, `[` or `{` outside a string; counting them in the
+    whole text (at memory speed) is enough for nearly every file. Only when that count is too
+    high are the values counted: the same characters outside strings (a large text full of
+    commas holds no value), less the empty `[]` and `{}`, which open nothing."""
+    if _node_bound(text, is_json=True) <= MAX_NODES:
+        return
+    structure = _JSON_STRING.sub('""', text)
+    nodes = _node_bound(structure, is_json=True) - len(_JSON_EMPTY.findall(structure))
     if nodes > MAX_NODES:
-        raise _ParseError(f"too many nodes to parse safely (up to {nodes:,}; the limit is {MAX_NODES:,}), "
-                          "not read")
+        raise _ParseError(f"more than {MAX_NODES:,} nodes, too many to parse safely, not read")
 
 
 def _node_bound(text: str, is_json: bool) -> int:
     """At least the number of nodes `text` can hold: every node but the first follows one of
-    these characters (str.count runs at memory speed, so this costs nothing)."""
-    separators = ",:[{" if is_json else ",:[{\n-?"
+    these characters, and every explicitly tagged YAML node holds a `!` (str.count runs at memory
+    speed, so this costs nothing). Below `MAX_NODES`, the YAML loader need not count."""
+    separators = ",:[{" if is_json else ",:[{\n-?!"
     return 1 + sum(text.count(c) for c in separators)
 
 
+def _long_number_line(text: str) -> str:
+    """`line N: ` for the first number too long for Python (json.loads does not say where)."""
+    found = re.search(r"[-\d]\d{4300}", text)
+    return f"line {text.count(chr(10), 0, found.start()) + 1}: " if found else ""
+
+
 def _flatten(value: Any, line: int | None, document: int, item_lines: list[int] | None
-             ) -> Iterator[tuple[Any, int | None, int]]:
+             ) -> Iterator[Document]:
     if isinstance(value, dict) and isinstance(value.get("kind"), str) and value["kind"].endswith("List") \
             and isinstance(value.get("items"), list):
         for index, item in enumerate(value["items"]):
             item_line = item_lines[index] if item_lines and index < len(item_lines) else line
-            yield item, item_line, index
+            yield item, item_line, document, index
     else:
-        yield value, line, document
+        yield value, line, document, None
 
 
 @functools.lru_cache(maxsize=1)
 def _loader_class() -> Any:
-    """The manifest loader over PyYAML's safe loader, the C one when it is built."""
+    """The manifest loader over PyYAML's safe loader, the C one when it is built (nothing is
+    said when it is not: the pure-Python one gives the same result, slower)."""
     import yaml
 
     return _manifest_loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -370,57 +455,264 @@ class _NotPlain(Exception):
     """A YAML node the direct construction leaves to PyYAML."""
 
 
+# A document boundary: `---` at the start of a line, alone or followed by a space. YAML allows
+# it nowhere else (not even inside a quoted or block scalar), so parsing may resume there.
+_BOUNDARY = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)
+
+
+class _TextFrom:
+    """`text[start:stop]` as a stream: a parser resumes after a bad document without a copy of
+    the rest of the text."""
+
+    def __init__(self, text: str, start: int, stop: int) -> None:
+        self.text, self.position, self.stop = text, start, stop
+
+    def read(self, size: int = -1) -> str:
+        end = self.stop if size < 0 else min(self.position + size, self.stop)
+        chunk = self.text[self.position:end]
+        self.position += len(chunk)
+        return chunk
+
+
 def _yaml_documents(text: str) -> Iterator[Document | _Refused]:
+    """Every document of `text`. A document that cannot be parsed is refused with its line and
+    parsing resumes at the next document boundary; one that cannot be constructed (a mapping key
+    that is itself a mapping, a number Python cannot hold) is refused alone."""
+    loader_class = _loader_class()
+    _check_yaml_size(text, loader_class)
+    yield from _segment(text, loader_class, 0, len(text), 0, 0)
+
+
+def _segment(text: str, loader_class: Any, start: int, stop: int, first_line: int, document: int
+             ) -> Generator[Document | _Refused, None, int]:
+    """The documents of `text[start:stop]`, whose first line is `first_line` (0-based) and first
+    document `document`; returns the index of the document after them."""
     import yaml
 
-    loader_class = _loader_class()
-    loader = None
+    resume: int | None = start
+    opened = False  # whether the document that could not be parsed is one after the last parsed
+    while resume is not None:
+        if resume != start:
+            first_line += text.count("\n", start, resume)
+            document += opened
+            start = resume
+        whole = start == 0 and stop == len(text)
+        loader = None
+        previous_end, resume = start, None  # where the last document parsed ended
+        try:
+            loader = loader_class(text if whole else _TextFrom(text, start, stop))  # the Python reader checks here
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    continue
+                end = start + node.end_mark.index
+                line = first_line + node.start_mark.line + 1
+                yield from _document(loader, node, text, previous_end, end, line, document)
+                previous_end = end
+                document += 1
+        except yaml.MarkedYAMLError as err:
+            mark = err.problem_mark or err.context_mark
+            where = ""
+            if mark is not None:
+                where = f"line {first_line + mark.line + 1}, column {mark.column + 1}: "
+                resume = _next_boundary(text, previous_end, start + mark.index, stop)
+                opened = _opened(text, previous_end, start + mark.index, stop)
+            yield _Refused(f"{where}invalid YAML: {err.problem or err.context}; " + _after(resume), syntax=True)
+        except yaml.reader.ReaderError as err:  # a character YAML does not allow, e.g. a control character
+            # libyaml counts the position in UTF-8 bytes, the Python reader in characters.
+            before = (text[start:stop].encode("utf-8")[:err.position].decode("utf-8", "ignore")
+                      if issubclass(loader_class, getattr(yaml, "CParser", ())) else text[start:start + err.position])
+            bad = start + len(before)
+            # Either reader checks text ahead of the documents it parses: those before the bad
+            # one may not have been parsed yet.
+            own = _last_boundary(text, previous_end, bad)
+            if own is not None and own > previous_end:
+                document = yield from _segment(text, loader_class, previous_end, own,
+                                               first_line + text.count("\n", start, previous_end), document)
+            line, column = first_line + before.count("\n") + 1, len(before) - before.rfind("\n")
+            resume = _next_boundary(text, own if own is not None else previous_end, bad, stop)
+            opened = True
+            character = err.character if isinstance(err.character, int) else ord(err.character)
+            yield _Refused(f"line {line}, column {column}: invalid YAML: {err.reason} (#x{character:04x}); "
+                           + _after(resume), syntax=True)
+        except yaml.YAMLError as err:
+            raise _ParseError(f"invalid YAML: {_first_sentence(err)}") from None
+        finally:
+            if loader is not None:
+                loader.dispose()
+    return document
+
+
+def _after(resume: int | None) -> str:
+    return "the document is not read" if resume is not None else "the rest of the file is not read"
+
+
+def _check_yaml_size(text: str, loader_class: Any) -> None:
+    """Refuse a file that would build more than `MAX_NODES` nodes, before any is built.
+
+    The syntax's upper bound settles nearly every file at memory speed. Above it (a big dump, a
+    ConfigMap holding a large text), the nodes are counted from the parser's events, which are
+    dropped as they come: a scalar, a sequence or a mapping is one node, an alias none. The count
+    stops as soon as what is left of the text cannot hold enough nodes to pass the limit."""
+    if _node_bound(text, is_json=False) <= MAX_NODES:
+        return
+    import yaml
+    from yaml.events import CollectionStartEvent, DocumentEndEvent, ScalarEvent
+
+    # Upper bounds of the nodes each chunk of the text can hold, then of it and all the chunks after it.
+    chunk = 1 << 20
+    after = [_node_bound(text[i:i + chunk], is_json=False) for i in range(0, len(text), chunk)] + [0]
+    for i in range(len(after) - 2, -1, -1):
+        after[i] += after[i + 1]
+    nodes = 0
+    start: int | None = 0
+    while start is not None:
+        parser = None
+        previous_end, resume, checked = start, None, -1
+        try:
+            parser = loader_class(text if start == 0 else _TextFrom(text, start, len(text)))
+            while parser.check_event():
+                event = parser.get_event()
+                end: Any = event.end_mark  # always set by the parsers
+                if isinstance(event, (ScalarEvent, CollectionStartEvent)):
+                    nodes += 1
+                    if nodes > MAX_NODES:
+                        raise _ParseError(f"more than {MAX_NODES:,} nodes, too many to parse safely, not read")
+                    current = (start + end.index) // chunk
+                    if current != checked:
+                        checked = current
+                        if nodes + after[current] <= MAX_NODES:
+                            return
+                elif isinstance(event, DocumentEndEvent):
+                    previous_end = start + end.index
+        except yaml.MarkedYAMLError as err:  # parsing resumes after it, and so does the count
+            mark = err.problem_mark or err.context_mark
+            if mark is not None:
+                resume = _next_boundary(text, previous_end, start + mark.index, len(text))
+        except yaml.reader.ReaderError as err:
+            # The text before a bad character is parsed, but the reader may have stopped the count
+            # ahead of it: count it at its upper bound.
+            before = (text[start:].encode("utf-8")[:err.position].decode("utf-8", "ignore")
+                      if issubclass(loader_class, getattr(yaml, "CParser", ())) else text[start:start + err.position])
+            nodes += _node_bound(text[previous_end:start + len(before)], is_json=False)
+            if nodes > MAX_NODES:
+                raise _ParseError(f"more than {MAX_NODES:,} nodes, too many to parse safely, not read") from None
+            resume = _next_boundary(text, previous_end, start + len(before), len(text))
+        except yaml.YAMLError:
+            resume = None
+        finally:
+            if parser is not None:
+                parser.dispose()
+        start = resume
+
+
+def _document(loader: Any, node: Any, text: str, start: int, end: int, line: int, document: int
+              ) -> Iterator[Document | _Refused]:
+    """The composed document `node` (text[start:end]) constructed and flattened, or refused."""
+    import yaml
+
+    # Anchors live within one document; without an anchor (&) and an alias (*) in its
+    # text no node can be shared, so nothing can expand and the walk is skipped.
+    may_alias = text.find("&", start, end) >= 0 and text.find("*", start, end) >= 0
+    refusal = _expansion_problem(node) if may_alias else None
+    if refusal:
+        yield _Refused(f"line {line}: {refusal}; the document is not read")
+        return
     try:
-        loader = loader_class(text)  # the pure-Python reader checks every character here
-        document, start = 0, 0
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            # Anchors live within one document; without an anchor (&) and an alias (*) in its
-            # text no node can be shared, so nothing can expand and the walk is skipped.
-            end = node.end_mark.index
-            may_alias = text.find("&", start, end) >= 0 and text.find("*", start, end) >= 0
-            start = end
-            line = node.start_mark.line + 1
-            refusal = _expansion_problem(node) if may_alias else None
-            if refusal:
-                yield _Refused(f"line {line}: {refusal}; the document is not read")
-            else:
-                try:
-                    value = loader.construct_document(node)
-                except (ValueError, TypeError, OverflowError) as err:
-                    # A scalar Python cannot hold: an integer of more than 4,300 digits, a
-                    # `!!timestamp 2024-13-45`.
-                    raise _ParseError(f"line {line}: invalid YAML: {_first_sentence(err)}") from None
-                except (KeyError, IndexError) as err:
-                    # PyYAML's own slips on explicitly tagged values: `!!bool maybe`, `!!int ""`.
-                    raise _ParseError(f"line {line}: invalid YAML: a value its explicit tag cannot hold "
-                                      f"({_first_sentence(err)})") from None
-                yield from _flatten(value, line, document, _item_lines(node))
-            document += 1
-    except yaml.MarkedYAMLError as err:
+        value = _construct(loader, node)
+    except yaml.MarkedYAMLError as err:  # a mapping key that is a mapping or a list, an unknown tag
         mark = err.problem_mark or err.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise _ParseError(f"{where}invalid YAML: {err.problem or err.context}") from None
-    except yaml.reader.ReaderError as err:  # a character YAML does not allow, e.g. a control character
-        # libyaml counts the position in UTF-8 bytes, the Python reader in characters.
-        before = (text.encode("utf-8")[:err.position].decode("utf-8", "ignore")
-                  if issubclass(loader_class, getattr(yaml, "CParser", ())) else text[:err.position])
-        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
-        raise _ParseError(f"line {line}, column {column}: invalid YAML: {err.reason} "
-                          f"(#x{err.character if isinstance(err.character, int) else ord(err.character):04x})"
-                          ) from None
-    except yaml.YAMLError as err:
-        raise _ParseError(f"invalid YAML: {_first_sentence(err)}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
+        at = line + mark.line - node.start_mark.line if mark else line
+        yield _Refused(f"line {at}: invalid YAML: {err.problem or err.context}; the document is not read")
+        return
+    except (ValueError, TypeError, OverflowError) as err:
+        # A scalar Python cannot hold: an integer of more than 4,300 digits, a
+        # `!!timestamp 2024-13-45`.
+        at = _failing_scalar_line(loader, node, err, line)
+        yield _Refused(f"line {at}: invalid YAML: {_first_sentence(err)}; the document is not read")
+        return
+    except (KeyError, IndexError) as err:
+        # PyYAML's own slips on explicitly tagged values: `!!bool maybe`, `!!int ""`.
+        at = _failing_scalar_line(loader, node, err, line)
+        yield _Refused(f"line {at}: invalid YAML: a value its explicit tag cannot hold "
+                       f"({_first_sentence(err)}); the document is not read")
+        return
+    yield from _flatten(value, line, document, _item_lines(node))
+
+
+def _construct(loader: Any, node: Any) -> Any:
+    try:
+        return loader.construct_document(node)
+    except Exception:
+        # PyYAML forgets what it built of a document only once it is built: a failed one's nodes
+        # must not be taken for the next one's, whose nodes may reuse their ids.
+        loader.constructed_objects, loader.recursive_objects, loader.state_generators = {}, {}, []
+        raise
+
+
+def _next_boundary(text: str, previous_end: int, error: int, stop: int) -> int | None:
+    """Where parsing may resume after an error at `error`: the first boundary before `stop`, on
+    the error's line or after it, that does not open the failing document itself (which began
+    after `previous_end`), or None."""
+    own = _own_marker(text, previous_end, stop)
+    # Never one before the end of the last document parsed: parsing would go round in circles.
+    for found in _BOUNDARY.finditer(text, max(text.rfind("\n", 0, error) + 1, previous_end), stop):
+        if found.start() != own:
+            return found.start()
+    return None
+
+
+def _own_marker(text: str, previous_end: int, stop: int) -> int | None:
+    """The boundary that opens the document after `previous_end`, or None if it has none."""
+    own = _BOUNDARY.search(text, previous_end, stop)
+    if own is None or not _blank(text[previous_end:own.start()]):
+        return None  # something came before it: the document began without a marker
+    return own.start()
+
+
+def _opened(text: str, previous_end: int, error: int, stop: int) -> bool:
+    """Whether a document began after `previous_end` and before an error at `error` (or the
+    error is a slip at the end of the last one parsed, such as a stray `}`)."""
+    own = _own_marker(text, previous_end, stop)
+    return (own is not None and own < error) or not _blank(text[previous_end:error])
+
+
+def _last_boundary(text: str, previous_end: int, position: int) -> int | None:
+    """The start of the last boundary after `previous_end` and before `position`, or None."""
+    last = None
+    for found in _BOUNDARY.finditer(text, previous_end, position):
+        last = found.start()
+    return last
+
+
+def _blank(text: str) -> bool:
+    """Nothing but blank lines, comments, directives and document ends."""
+    return all(not line.strip() or line.lstrip().startswith(("#", "%")) or line.strip() == "..."
+               for line in text.splitlines())
+
+
+def _failing_scalar_line(loader: Any, root: Any, err: BaseException, line: int) -> int:
+    """The line of the scalar whose construction raised `err` (PyYAML's error does not say):
+    the first scalar of the document that fails the same way on its own, else the document's."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.id != "scalar":
+            stack.extend(reversed(_children(node)))
+            continue
+        construct = loader.yaml_constructors.get(node.tag)
+        if construct is None:
+            continue
+        try:
+            construct(loader, node)
+        except Exception as own:
+            if type(own) is type(err) and str(own) == str(err):
+                return line + node.start_mark.line - root.start_mark.line
+    return line
 
 
 def _first_sentence(err: BaseException) -> str:
@@ -493,14 +785,15 @@ def _item_lines(node: Any) -> list[int] | None:
     return None
 
 
-def _source_object(obj: Any, line: int | None, document: int, *, display: str,
-                   skipped: list[FileProblem]) -> SourceObject | None:
+def _source_object(obj: Any, line: int | None, document: int, item: int | None, *, display: str,
+                   skipped: _Notes) -> SourceObject | None:
     """The document as a Kubernetes object, or None (noted in `skipped` unless it is empty)."""
     if obj is None:
         return None  # an empty document, e.g. a trailing `---`
     if not isinstance(obj, dict) or not isinstance(obj.get("kind"), str) \
             or not isinstance(obj.get("apiVersion"), str):
         where = f"line {line}" if line else f"document {document}"
-        skipped.append(FileProblem(display, f"{where}: not a Kubernetes object (no apiVersion and kind)"))
+        skipped.add(f"{where}: not a Kubernetes object (no apiVersion and kind)")
         return None
-    return SourceObject(obj["kind"], obj["apiVersion"], obj, Origin(file=display, line=line, document=document))
+    return SourceObject(obj["kind"], obj["apiVersion"], obj,
+                        Origin(file=display, line=line, document=document, item=item))
