@@ -441,3 +441,30 @@ def test_repeated_notes_about_a_file_are_summarized(tmp_path: Path) -> None:
     assert [p.message.split(":")[0] for p in scan.problems] == [
         *(f"line {7 * i + 6}" for i in range(SHOWN_PER_FILE)), f"… and {5 - SHOWN_PER_FILE} more documents that could not be read"]
     assert [o.obj["metadata"]["name"] for o in scan.objects] == ["kept"]
+
+
+def test_items_of_a_json_dump_name_their_own_lines(tmp_path) -> None:
+    """`kubectl get -o json` output: each item's finding names the line where the item starts,
+    not line 1 for all; invalid JSON still gets json's own message."""
+    import json as json_module
+
+    from plugin.sources.files import _json_with_item_lines, read_manifests
+
+    items = [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"}, "spec": {"containers": []}}
+             for i in range(3)]
+    text = json_module.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items}, indent=4)
+    path = tmp_path / "dump.json"
+    path.write_text(text)
+    lines = text.splitlines()
+    found = [(o.obj["metadata"]["name"], o.origin.line) for o in read_manifests([str(path)]).objects]
+    assert [name for name, _ in found] == ["p0", "p1", "p2"]
+    assert all(lines[line - 1].strip() == "{" and f'"p{i}"' in "\n".join(lines[line:line + 8])
+               for i, (_, line) in enumerate(found))
+    assert len({line for _, line in found}) == 3
+    for bad in ('{"items": [1,]}', '{"a": 1,}', '{"a": 1} x', '{"a" 1}'):
+        with pytest.raises(json_module.JSONDecodeError) as caught:
+            _json_with_item_lines(bad)
+        with pytest.raises(json_module.JSONDecodeError) as expected:
+            json_module.loads(bad)
+        assert str(caught.value) == str(expected.value)
+    assert _json_with_item_lines('{"kind": "List", "items": []}') == ({"kind": "List", "items": []}, [])

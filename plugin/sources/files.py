@@ -261,13 +261,13 @@ def _documents(text: str, display: str) -> Iterator[Document | _Refused]:
     if is_json:
         _check_json_size(text)
         try:
-            value = json.loads(text)
+            value, item_lines = _json_with_item_lines(text)
         except json.JSONDecodeError as err:
             problem = f"line {err.lineno}, column {err.colno}: invalid JSON: {err.msg}"
         except ValueError as err:  # a number of more than 4,300 digits
             raise _ParseError(f"{_long_number_line(text)}invalid JSON: {_first_sentence(err)}") from None
         else:
-            yield from _flatten(value, 1, 0, None)
+            yield from _flatten(value, 1, 0, item_lines)
             return
         if display.endswith(".json"):
             raise _ParseError(problem)
@@ -286,6 +286,84 @@ def _documents(text: str, display: str) -> Iterator[Document | _Refused]:
         yield from documents
         return
     yield from _yaml_documents(text)
+
+
+_JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _json_with_item_lines(text: str) -> tuple[Any, list[int] | None]:
+    """The JSON document, with the line of each `items` entry (see `_walk_json_object`); invalid
+    JSON is decoded whole again, so its error is the one `json.loads` gives."""
+    try:
+        return _walk_json_object(text)
+    except json.JSONDecodeError:
+        return json.loads(text), None
+
+
+def _walk_json_object(text: str) -> tuple[Any, list[int] | None]:
+    """The JSON document, and for an object with an `items` array (a `List` dump) the line where
+    each item starts, so a finding in `kubectl get -o json` output names its own line, not line 1.
+
+    The top-level object is walked key by key with the C decoder's `raw_decode`, which decodes
+    each value (and each item) where it starts: the same work as `json.loads`, plus the positions.
+    Anything else is decoded whole, with no lines."""
+    decoder = json.JSONDecoder()
+    start = _JSON_WHITESPACE.match(text).end()  # type: ignore[union-attr]
+    if not text.startswith("{", start):
+        return decoder.decode(text), None
+    result: dict[str, Any] = {}
+    item_lines: list[int] | None = None
+    line, counted = 1, 0
+
+    def line_at(position: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, position)
+        counted = position
+        return line
+
+    def skip(position: int) -> int:
+        return _JSON_WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+
+    def expect(position: int, char: str) -> int:
+        if not text.startswith(char, position):
+            raise json.JSONDecodeError(f"Expecting '{char}'", text, position)
+        return skip(position + 1)
+
+    position = skip(start + 1)
+    if text.startswith("}", position):
+        return decoder.decode(text), None
+    while True:
+        key, position = decoder.raw_decode(text, position)
+        if not isinstance(key, str):
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, position)
+        position = expect(skip(position), ":")
+        if key == "items" and text.startswith("[", position):
+            items: list[Any] = []
+            lines: list[int] = []
+            position = skip(position + 1)
+            while not text.startswith("]", position):
+                lines.append(line_at(position))
+                item, position = decoder.raw_decode(text, position)
+                items.append(item)
+                position = skip(position)
+                if text.startswith(",", position):
+                    position = skip(position + 1)
+                    if text.startswith("]", position):
+                        raise json.JSONDecodeError("Expecting value", text, position)
+                elif not text.startswith("]", position):
+                    raise json.JSONDecodeError("Expecting ',' delimiter", text, position)
+            result[key], item_lines = items, lines
+            position = skip(position + 1)
+        else:
+            result[key], position = decoder.raw_decode(text, position)
+            position = skip(position)
+        if text.startswith(",", position):
+            position = skip(position + 1)
+            continue
+        position = expect(position, "}")
+        if position != len(text):
+            raise json.JSONDecodeError("Extra data", text, position)
+        return result, item_lines
 
 
 # A JSON string, escapes included: it holds no nodes, whatever characters it holds.
