@@ -67,11 +67,11 @@ class _Typed:
 
 
 def command_flags(command: str) -> tuple[Flag, ...]:
-    """The flags a command accepts: its `<COMMAND>_FLAGS` table in the CLI, plus -h/--help."""
-    from plugin import cli
+    """The flags a command accepts: its module's `FLAGS` table, plus -h/--help."""
+    from plugin import commands
     from plugin.flags import Flag
 
-    table: tuple[Flag, ...] = getattr(cli, f"{command.upper()}_FLAGS", ())
+    table: tuple[Flag, ...] = commands.load(command).FLAGS if command in commands.NAMES else ()
     return table + (Flag("--help", f"Help for {command}.", short="-h", kind="bool"),)
 
 
@@ -205,13 +205,14 @@ def _flag_values(flag: Flag, word: str, prefix: str, typed: _Typed,
 
 
 def _output_formats(command: str) -> list[str]:
-    """The `-o` values of a command: its own list in the CLI, else (scan, mounts) every registered
+    """The `-o` values of a command: its module's `OUTPUTS`, else (scan, mounts) every registered
     printer. `jmespath=EXPR` is offered as `jmespath=`, for the expression to follow."""
-    from plugin.cli import OUTPUT_FORMATS
+    from plugin import commands
     from plugin.printers import allowed_formats
 
-    if command in OUTPUT_FORMATS:
-        return list(OUTPUT_FORMATS[command])
+    outputs = commands.load(command).OUTPUTS
+    if outputs is not None:
+        return list(outputs)
     return [f.split("=", 1)[0] + "=" if "=" in f else f for f in allowed_formats()]
 
 

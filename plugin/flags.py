@@ -9,7 +9,7 @@ accept kubectl's `--flag=true|false` form; abbreviations are refused, as kubectl
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from plugin.errors import UsageError
 
@@ -22,19 +22,19 @@ class Flag:
     kind: str = "str"  # "str", "bool" or "list" (repeatable)
     metavar: str = ""
     default: object = None
+    connection: bool = False  # one of kubectl's connection flags: listed in their own block of --help
 
     @property
     def dest(self) -> str:
         return self.long.lstrip("-").replace("-", "_")
 
 
-CONNECTION_FLAGS = (
+_CONNECTION_FLAGS = (
     Flag("--kubeconfig", "Path to the kubeconfig file to use (only that file).", metavar="FILE"),
     Flag("--context", "The name of the kubeconfig context to use."),
     Flag("--cluster", "The name of the kubeconfig cluster to use."),
     Flag("--user", "The name of the kubeconfig user to use."),
-    Flag("--namespace", "The namespace (default: the context's namespace, else default); "
-         "scan and mounts take a comma-separated list.",
+    Flag("--namespace", "The namespace (default: the context's namespace, else default).",
          short="-n", metavar="NAMESPACE"),
     Flag("--server", "The address and port of the Kubernetes API server.", short="-s", metavar="URL"),
     Flag("--token", "Bearer token for authentication to the API server."),
@@ -51,12 +51,28 @@ CONNECTION_FLAGS = (
          metavar="DURATION"),
 )
 
+CONNECTION_FLAGS = tuple(replace(f, connection=True) for f in _CONNECTION_FLAGS)
+
+
+def connection_flags(namespace_help: str | None = None, several_contexts: bool = False) -> tuple[Flag, ...]:
+    """kubectl's connection flags as one command takes them: `-n` described for that command
+    (None: the generic text), and for scan and mounts a repeatable --context and --all-contexts."""
+    flags = []
+    for flag in CONNECTION_FLAGS:
+        if flag.long == "--namespace" and namespace_help:
+            flag = replace(flag, help=namespace_help)
+        if flag.long == "--context" and several_contexts:
+            flag = replace(flag, help="The kubeconfig context to use; repeat it to scan several clusters at once.",
+                           kind="list", metavar="CONTEXT")
+        flags.append(flag)
+    if several_contexts:
+        flags.append(Flag("--all-contexts", "Scan every context of the kubeconfig, concurrently.", kind="bool",
+                          connection=True))
+    return tuple(flags)
+
+
 # scan and mounts read several clusters at once: --context repeats, --all-contexts reads them all.
-MULTI_CONTEXT_FLAGS = tuple(
-    Flag("--context", "The kubeconfig context to use; repeat it to scan several clusters at once.", kind="list",
-         metavar="CONTEXT") if f.long == "--context" else f
-    for f in CONNECTION_FLAGS
-) + (Flag("--all-contexts", "Scan every context of the kubeconfig, concurrently.", kind="bool"),)
+MULTI_CONTEXT_FLAGS = connection_flags(several_contexts=True)
 
 SELECTION_FLAGS = (
     Flag("--all-namespaces", "Scan every namespace.", short="-A", kind="bool"),
@@ -150,12 +166,18 @@ def parse(argv: list[str], flags: tuple[Flag, ...], positionals: int = 0) -> arg
 
 
 def render_flags(flags: tuple[Flag, ...]) -> str:
-    """The flags section of --help, aligned like kubectl's `Options:` block."""
+    """The flags of --help, aligned like kubectl's `Options:` block: the command's own flags, then
+    kubectl's connection flags in a block of their own."""
     lines = []
     for flag in flags:
         head = f"{flag.short}, {flag.long}" if flag.short else f"    {flag.long}"
         if flag.kind != "bool":
             head += f" {flag.metavar or flag.dest.upper()}"
-        lines.append((head, flag.help))
-    width = max(len(h) for h, _ in lines) + 3
-    return "\n".join(f"  {h.ljust(width)}{text}" for h, text in lines)
+        lines.append((head, flag.help, flag.connection))
+    width = max(len(h) for h, _, _ in lines) + 3
+    own = [f"  {h.ljust(width)}{text}" for h, text, connection in lines if not connection]
+    kubectl = [f"  {h.ljust(width)}{text}" for h, text, connection in lines if connection]
+    blocks = ["Options:\n" + "\n".join(own)] if own else []
+    if kubectl:
+        blocks.append("Connection options (as kubectl's):\n" + "\n".join(kubectl))
+    return "\n\n".join(blocks)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from plugin import cli, completion
+from plugin.commands import load as load_command
 from plugin.completion import (
     DIRECTIVE_DEFAULT,
     DIRECTIVE_FILTER_FILE_EXT,
@@ -40,7 +41,7 @@ def test_commands_come_from_the_cli() -> None:
 
 @pytest.mark.parametrize("command", sorted(cli.COMMANDS))
 def test_flags_come_from_the_command_tables(command: str) -> None:
-    table = getattr(cli, f"{command.upper()}_FLAGS")
+    table = load_command(command).FLAGS
     assert set(names(complete([command], "--"))) == {f.long for f in table} | {"--help"}
     shorts = set(names(complete([command], "-"))) - set(names(complete([command], "--")))
     assert shorts == {f.short for f in table if f.short} | {"-h"}

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from plugin import cli
+from plugin.commands import load as load_command
 from tests.apiserver import ApiServer, Policy, Rule
 from tests.e2e.conftest import ROOT, Plugin
 from tests.k8s_validate import validate_objects
@@ -87,7 +88,7 @@ def commands() -> list[list[str]]:
     runs = [["scan", "-A"], ["scan", "-n", "monitoring"], ["scan"], ["explain", "datadog-0x7k", "-n", "monitoring"],
             ["explain", "deploy/runner", "-n", "ci"], ["explain", "cj/image-build", "-n", "ci"], ["mounts", "-A"],
             ["mounts", "-n", "ci"]]
-    if any(f.long == "--pods-only" for f in cli.SCAN_FLAGS):
+    if any(f.long == "--pods-only" for f in load_command("scan").FLAGS):
         runs.append(["scan", "-A", "--pods-only"])  # the owner walk: gets by name, batched lists
     if "nodes" in cli.COMMANDS:
         runs.append(["nodes"])

@@ -35,3 +35,44 @@ def test_a_usage_error_names_the_commands_help(plugin: Plugin, args: list[str], 
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.startswith("error: ")
     assert result.stderr.endswith(f"See 'kubectl dockershim {command} --help' for usage.\n")
+
+
+def _help_examples(text: str) -> list[str]:
+    """The command lines of a help page's Examples section (up to its Options block)."""
+    section = text.split("Examples:\n", 1)[1].split("Options:", 1)[0]
+    return [line.strip() for line in section.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("command", ["scan", "explain", "mounts", "nodes", "version"])
+def test_each_help_lists_its_own_flags_then_kubectls_in_a_block(plugin: Plugin, command: str) -> None:
+    text = plugin.run(command, "--help").stdout
+    own, _, connection = text.partition("Connection options (as kubectl's):\n")
+    assert "Options:\n" in own
+    if command == "version":
+        assert connection == "" and "--kubeconfig" not in text
+        return
+    assert "--kubeconfig FILE" in connection and "--kubeconfig" not in own
+    namespace = next(line for line in connection.splitlines() if "--namespace" in line)
+    # -n says what it means for this command, never what other commands do with it
+    assert "scan and mounts" not in namespace
+    if command in ("scan", "mounts"):
+        assert "comma-separated list" in namespace and "--all-contexts" in connection
+    else:
+        assert "comma-separated" not in namespace and "--all-contexts" not in text
+
+
+@pytest.mark.parametrize("command", ["scan", "explain", "mounts"])
+def test_help_examples_that_read_examples_run_as_written(plugin: Plugin, command: str) -> None:
+    import subprocess
+
+    from tests.e2e.conftest import ROOT
+
+    runnable = [line for line in _help_examples(plugin.run(command, "--help").stdout) if "examples/" in line]
+    assert runnable, command
+    for line in runnable:
+        result = subprocess.run(line, shell=True, capture_output=True, text=True, cwd=ROOT,
+                                env=plugin.env(), timeout=120)
+        # 0 or, for --exit-code, 3: never an error (1) or an unreadable input (4)
+        assert result.returncode in (0, 3), (line, result.stderr)
+        assert result.stdout, line
+        assert "Traceback" not in result.stderr

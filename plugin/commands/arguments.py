@@ -1,0 +1,56 @@
+"""What the commands share between parsing and their pipeline: kubectl's connection flags as
+`ConnectionFlags`, the rules' settings, `-o` checks for commands with few formats, and the
+json/yaml writer for the documents that are not reports (explain, nodes, summary)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TextIO
+
+from plugin.errors import UsageError
+
+if TYPE_CHECKING:
+    from plugin.kubeconfig import ConnectionFlags
+    from plugin.rules import RuleSettings
+
+
+def connection_of(args: Any, context: str | None = None) -> ConnectionFlags:
+    """The parsed connection flags; `context` overrides --context (one of several scanned)."""
+    from plugin.kubeconfig import ConnectionFlags
+
+    if context is None and isinstance(args.context, str):
+        context = args.context
+    return ConnectionFlags(
+        kubeconfig=args.kubeconfig, context=context, cluster=args.cluster, user=args.user,
+        namespace=args.namespace, server=args.server, token=args.token, as_user=getattr(args, "as"),
+        as_groups=tuple(args.as_group), as_uid=args.as_uid,
+        certificate_authority=args.certificate_authority, client_certificate=args.client_certificate,
+        client_key=args.client_key, insecure_skip_tls_verify=args.insecure_skip_tls_verify,
+        tls_server_name=args.tls_server_name, request_timeout=args.request_timeout,
+    )
+
+
+def rule_settings(args: Any) -> RuleSettings:
+    from plugin import paths
+    from plugin.rules import RuleSettings
+
+    return RuleSettings(extra_socket_paths=tuple(paths.canonical(p) for p in args.host_path))
+
+
+def check_output(value: str, allowed: tuple[str, ...]) -> str:
+    """`value` if it is "" or one of `allowed`, else kubectl's message listing them."""
+    if value in ("", *allowed):
+        return value
+    raise UsageError(f'unable to match a printer suitable for the output format "{value}", '
+                     f"allowed formats are: {','.join(allowed)}")
+
+
+def write_document(document: dict, output: str, out: TextIO) -> None:
+    """A plain document as `-o json` (indented like kubectl's) or `-o yaml` (keys in order)."""
+    if output == "json":
+        from plugin.printers.json import dump_json
+
+        dump_json(document, out)
+    else:
+        from plugin.printers.yaml import dump_yaml
+
+        dump_yaml(document, out)
