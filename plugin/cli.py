@@ -16,7 +16,6 @@ from typing import TextIO
 from plugin import commands
 from plugin.commands import command_name
 from plugin.errors import EXIT_ERROR, EXIT_OK, PluginError, UsageError
-from plugin.printers.escape import terminal_message  # every stderr line passes it
 
 __all__ = ["COMMANDS", "command_name", "main", "run"]
 
@@ -121,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(argv, out, err)
     except UsageError as e:
         where = f"{command_name()} {e.command}" if isinstance(e, CommandUsageError) else command_name()
+        from plugin.printers.escape import terminal_message  # every stderr line passes it
+
         err.write(f"error: {terminal_message(e.message)}\n")
         if isinstance(e, UnknownCommandError) and e.suggestions:
             # cobra's layout; the typed word is not repeated, so nothing from it is printed raw.
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         err.write(f"See '{where} --help' for usage.\n")
         return EXIT_ERROR
     except PluginError as e:
+        from plugin.printers.escape import terminal_message
+
         err.write(f"{terminal_message(e.message)}\n")
         return e.exit_code
     except KeyboardInterrupt:

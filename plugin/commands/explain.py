@@ -10,7 +10,6 @@ from plugin.commands import command_name
 from plugin.commands.arguments import check_output, connection_of, rule_settings, write_document
 from plugin.errors import EXIT_INCOMPLETE, EXIT_OK
 from plugin.flags import Flag, connection_flags, parse, render_flags
-from plugin.printers.escape import terminal_text
 
 OUTPUTS = ("json", "yaml")
 
@@ -57,6 +56,7 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
     if args.filename:
         from plugin.kubeconfig import offline_namespace
         from plugin.pipeline import explain_files
+        from plugin.printers.escape import terminal_text
 
         explanation, problems = explain_files(args.filename, rule_settings(args),
                                               offline_namespace(connection_of(args)), args.args)

@@ -9,7 +9,6 @@ from plugin.commands import command_name
 from plugin.commands.arguments import connection_of, rule_settings, write_document
 from plugin.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, PluginError, UsageError
 from plugin.flags import OUTPUT_FLAGS, SELECTION_FLAGS, Flag, connection_flags, parse, render_flags
-from plugin.printers.escape import terminal_text
 
 if TYPE_CHECKING:
     from plugin.models import Report
@@ -83,6 +82,7 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
 def report_command(args: Any, out: TextIO, err: TextIO, listing: bool) -> int:
     """`scan` and `mounts`: the same pipeline; `mounts` swaps the rules for its listing rule."""
     from plugin.printers import TABLE_FORMATS, PrintOptions, printer_for
+    from plugin.printers.escape import terminal_text
 
     printer = printer_for(args.output)
     output = "" if args.output == "table" else args.output
