@@ -76,3 +76,14 @@ def test_help_examples_that_read_examples_run_as_written(plugin: Plugin, command
         assert result.returncode in (0, 3), (line, result.stderr)
         assert result.stdout, line
         assert "Traceback" not in result.stderr
+
+
+def test_the_readme_shows_what_scan_prints_on_the_test_cluster(plugin: Plugin) -> None:
+    """The README's first screen is the real output of `scan -A` on the end-to-end test cluster
+    (stderr's warning first, as a terminal shows it)."""
+    from tests.e2e.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("$ kubectl dockershim scan -A\n", 1)[1].split("\n\n", 1)[0] + "\n"
+    result = plugin.run("scan", "-A")
+    assert shown == result.stderr + result.stdout
