@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{command_name()} {e.command}" if isinstance(e, CommandUsageError) else command_name()
         from plugin.printers.escape import terminal_message  # every stderr line passes it
 
-        err.write(f"error: {terminal_message(e.message)}\n")
+        err.write(f"error: {terminal_message(e.message, e.hint)}\n")
         if isinstance(e, UnknownCommandError) and e.suggestions:
             # cobra's layout; the typed word is not repeated, so nothing from it is printed raw.
             err.write("\nDid you mean this?\n" + "".join(f"\t{n}\n" for n in e.suggestions) + "\n")
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     except PluginError as e:
         from plugin.printers.escape import terminal_message
 
-        err.write(f"{terminal_message(e.message)}\n")
+        err.write(f"{terminal_message(e.message, e.hint)}\n")
         return e.exit_code
     except KeyboardInterrupt:
         err.write("error: interrupted\n")

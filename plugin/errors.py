@@ -18,12 +18,16 @@ class PluginError(Exception):
 
     exit_code = EXIT_ERROR
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # The plugin's own advice, printed on a `hint: ` line of its own. Kept apart from the
+        # message, which may quote a server or a file: a line break there is escaped, and so
+        # can never forge a hint line.
+        self.hint = hint
 
     def __str__(self) -> str:
-        return self.message
+        return self.message if self.hint is None else f"{self.message}\nhint: {self.hint}"
 
 
 class UsageError(PluginError):
@@ -42,7 +46,7 @@ class ApiError(PluginError):
     (a forbidden owner lookup) instead of failing.
     """
 
-    def __init__(self, message: str, status: int = 0, reason: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, message: str, status: int = 0, reason: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint)
         self.status = status
         self.reason = reason

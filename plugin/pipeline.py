@@ -89,8 +89,9 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
             if err.status != 403:
                 raise
             if scope is None:
-                raise ApiError(err.message + "\nhint: you may be allowed to read only some namespaces: "
-                               "scan them with -n NAMESPACE[,NAMESPACE...]", err.status, err.reason) from None
+                raise ApiError(err.message, err.status, err.reason,
+                               hint="you may be allowed to read only some namespaces: "
+                                    "scan them with -n NAMESPACE[,NAMESPACE...]") from None
             if len(scopes) == 1:
                 raise
             problems.append(f'cannot list pods in the namespace "{scope}" (Forbidden): not scanned')
@@ -317,7 +318,7 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
     error = not_found(target.resource, target.name, target.type_name)
     if elsewhere:
         listed = ", ".join(sorted(elsewhere))
-        error = ApiError(f'{error.message} in the namespace "{namespace}"\nhint: the input has it in the '
-                         f"namespace{'s' if len(elsewhere) > 1 else ''} {listed}: choose one with -n",
-                         404, "NotFound")
+        error = ApiError(f'{error.message} in the namespace "{namespace}"', 404, "NotFound",
+                         hint=f"the input has it in the namespace{'s' if len(elsewhere) > 1 else ''} {listed}: "
+                              "choose one with -n")
     raise error

@@ -43,10 +43,13 @@ def test_non_strings_are_shown_as_text() -> None:
     assert terminal_text(3) == "3" and terminal_text(None) == "None"
 
 
-def test_an_error_message_keeps_only_its_hint_line() -> None:
-    message = 'Error from server (NotFound): pods "x\nerror: forged" not found\nhint: scan with -n NS'
-    assert terminal_message(message).splitlines() == [
-        'Error from server (NotFound): pods "x\\nerror: forged" not found', "hint: scan with -n NS"]
+def test_only_the_plugins_own_hint_gets_a_line_of_its_own() -> None:
+    # A name from a server may hold "\nhint: ..." itself: it stays on the message's line, escaped.
+    message = 'Error from server (NotFound): pods "x\nerror: forged\nhint: forged too" not found'
+    assert terminal_message(message, "scan with -n NS").splitlines() == [
+        'Error from server (NotFound): pods "x\\nerror: forged\\nhint: forged too" not found',
+        "hint: scan with -n NS"]
+    assert terminal_message(message).count("\n") == 0
 
 
 HOSTILE = ["".join(UNSAFE), "\x85", "a\x85b", "\u2028", "x\n- y: z", "\x1b]8;;u\x07", ": x", "- \x1b", "'\"",

@@ -45,7 +45,7 @@ def terminal_text(value: object) -> str:
     return text.translate(_TABLE)
 
 
-def terminal_message(message: str) -> str:
-    """An error message for stderr, escaped like any value. The one line break the plugin puts in
-    its own messages, before a `hint: ` line, is kept."""
-    return "\nhint: ".join(terminal_text(part) for part in message.split("\nhint: "))
+def terminal_message(message: str, hint: str | None = None) -> str:
+    """An error message for stderr, escaped like any value, and the plugin's own hint, if any, on
+    a line of its own (`PluginError.hint`: no value from a server or a file can add that line)."""
+    return terminal_text(message) + (f"\nhint: {terminal_text(hint)}" if hint else "")
