@@ -468,3 +468,17 @@ def test_items_of_a_json_dump_name_their_own_lines(tmp_path) -> None:
             json_module.loads(bad)
         assert str(caught.value) == str(expected.value)
     assert _json_with_item_lines('{"kind": "List", "items": []}') == ({"kind": "List", "items": []}, [])
+
+
+def test_a_namespace_that_is_a_number_refuses_its_document_not_the_others(tmp_path) -> None:
+    """`namespace: 123` is not silently `default` (kubectl refuses it too): that document is
+    reported with its line, the others are read, and the scan is incomplete."""
+    from plugin.sources.files import read_manifests
+
+    path = tmp_path / "m.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: 123\n---\n"
+                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: b\n  namespace: '123'\n")
+    read = read_manifests([str(path)])
+    assert [o.obj["metadata"]["name"] for o in read.objects] == ["b"]
+    assert [str(p) for p in read.problems] == [
+        f"{path}: line 1: metadata.namespace must be a string, not int 123: the document is not read"]

@@ -155,7 +155,7 @@ def stream_manifests(paths: list[str], scan: FileScan) -> Iterator[SourceObject]
                 if isinstance(found, _Refused):
                     refused.add(found.message)
                     continue
-                source = _source_object(*found, display=display, skipped=skipped)
+                source = _source_object(*found, display=display, skipped=skipped, refused=refused)
                 if source is not None:
                     yield source
         except _ParseError as err:
@@ -864,7 +864,7 @@ def _item_lines(node: Any) -> list[int] | None:
 
 
 def _source_object(obj: Any, line: int | None, document: int, item: int | None, *, display: str,
-                   skipped: _Notes) -> SourceObject | None:
+                   skipped: _Notes, refused: _Notes) -> SourceObject | None:
     """The document as a Kubernetes object, or None (noted in `skipped` unless it is empty)."""
     if obj is None:
         return None  # an empty document, e.g. a trailing `---`
@@ -872,6 +872,14 @@ def _source_object(obj: Any, line: int | None, document: int, item: int | None, 
             or not isinstance(obj.get("apiVersion"), str):
         where = f"line {line}" if line else f"document {document}"
         skipped.add(f"{where}: not a Kubernetes object (no apiVersion and kind)")
+        return None
+    metadata = obj.get("metadata")
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    if namespace is not None and not isinstance(namespace, str):
+        # kubectl refuses it too; read as `default`, it would put the object in the wrong namespace.
+        where = f"line {line}" if line else f"document {document}"
+        refused.add(f"{where}: metadata.namespace must be a string, not {type(namespace).__name__} "
+                    f"{namespace!r}: the document is not read")
         return None
     return SourceObject(obj["kind"], obj["apiVersion"], obj,
                         Origin(file=display, line=line, document=document, item=item))
