@@ -8,7 +8,7 @@ are added to it as RBAC for their own users. Everything started is stopped at ex
 from __future__ import annotations
 
 import atexit
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tests.apiserver import Policy
@@ -20,10 +20,11 @@ class ServerPool:
         self._servers: dict[str, RealApiServer] = {}
 
     def get(self, name: str, objects: Callable[[], list[dict[str, Any]]], *,
-            tokens: Mapping[str, str] | None = None, policy: Policy | None = None) -> RealApiServer:
+            tokens: Mapping[str, str] | None = None, policy: Policy | None = None,
+            extra_args: Sequence[str] = ()) -> RealApiServer:
         server = self._servers.get(name)
         if server is None:
-            server = RealApiServer(objects(), tokens=tokens, policy=policy).start()
+            server = RealApiServer(objects(), tokens=tokens, policy=policy, extra_args=extra_args).start()
             self._servers[name] = server
         elif policy is not None:
             server.apply_policy(policy)

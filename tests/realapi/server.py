@@ -93,11 +93,13 @@ class RealApiServer:
 
     def __init__(self, objects: Sequence[Mapping[str, Any]] = (), tokens: Mapping[str, str] | None = None,
                  policy: Policy | None = None, *, binaries: Binaries | None = None,
-                 workdir: str | os.PathLike[str] | None = None, log: Any = None) -> None:
+                 workdir: str | os.PathLike[str] | None = None, log: Any = None,
+                 extra_args: Sequence[str] = ()) -> None:
         self.objects = list(objects)
         self.tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
         self.tokens.setdefault(ADMIN_TOKEN, "admin")
         self.policy = policy
+        self.extra_args = tuple(extra_args)  # more kube-apiserver flags
         self._binaries = binaries
         self._log = log
         self._own_workdir = workdir is None
@@ -208,7 +210,7 @@ class RealApiServer:
                 "--audit-policy-file", str(self.workdir / "audit-policy.yaml"),
                 "--audit-log-path", str(self.audit_log), "--audit-log-mode", "blocking",
                 "--etcd-compaction-interval", "0",  # compacted only when a test says so
-                "--cert-dir", str(pki), "--profiling=false", "-v", "1"]
+                "--cert-dir", str(pki), "--profiling=false", "-v", "1", *self.extra_args]
         self._apiserver = self._spawn(args, "kube-apiserver.log")
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:

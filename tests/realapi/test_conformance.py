@@ -1,0 +1,136 @@
+"""The test API server answers as the real kube-apiserver does: the same requests to both.
+
+Each case sends one request, as the plugin or kubectl would, to the test server and to the real
+server loaded with the same cluster and the same permissions, and compares what the plugin relies
+on: status code, `Status` reason and message, list kinds and item names, pagination fields and
+the metadata-only form. A difference found here was fixed in tests/apiserver/ to match the real
+server (the list is in the README's development section).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.apiserver import ApiServer
+from tests.e2e import cluster
+from tests.e2e.test_reliability import POLICY, TOKENS
+from tests.realapi.pool import POOL
+from tests.realapi.server import RealApiServer
+
+pytestmark = pytest.mark.realapi
+
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+METADATA_GET = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    token: str = "admin-token"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+CASES = {
+    "get-missing-pod": Case("/api/v1/namespaces/ci/pods/nope"),
+    "get-missing-replicaset": Case("/apis/apps/v1/namespaces/ci/replicasets/nope"),
+    "get-pod": Case("/api/v1/namespaces/ci/pods/debug-shell"),
+    "unauthorized": Case("/api/v1/pods", token="not-a-known-token"),
+    "forbidden-cluster-scope": Case("/api/v1/pods", token="bob-token"),
+    "forbidden-namespace": Case("/api/v1/namespaces/monitoring/pods", token="bob-token"),
+    "forbidden-group": Case("/apis/apps/v1/namespaces/ci/replicasets", token="alice-token"),
+    "forbidden-named": Case("/apis/apps/v1/namespaces/ci/replicasets/canary-7c9", token="alice-token"),
+    "forbidden-cluster-resource": Case("/api/v1/nodes", token="alice-token"),
+    "forbidden-impersonation": Case("/api/v1/pods", token="alice-token", headers={"Impersonate-User": "bob"}),
+    "impersonated-forbidden": Case("/api/v1/pods", headers={"Impersonate-User": "bob"}),
+    "impersonated-groups-forbidden": Case("/api/v1/pods", headers={"Impersonate-User": "bob",
+                                                                   "Impersonate-Group": "devs"}),
+    "list-pods": Case("/api/v1/pods"),
+    "list-namespace": Case("/api/v1/namespaces/ci/pods"),
+    "list-page": Case("/api/v1/pods?limit=5"),
+    "list-page-zero": Case("/api/v1/pods?limit=0"),
+    "list-bad-continue": Case("/api/v1/pods?limit=5&continue=not-a-token"),
+    "field-selector": Case("/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-1"),
+    "field-selector-not-equal": Case("/api/v1/namespaces/ci/pods?fieldSelector=spec.nodeName!%3Dnode-1"),
+    "field-selector-namespace": Case("/api/v1/pods?fieldSelector=metadata.namespace%3Dmonitoring"),
+    "field-selector-unknown-pod-field": Case("/api/v1/pods?fieldSelector=spec.bogus%3Dx"),
+    "field-selector-unknown-workload-field": Case("/apis/apps/v1/daemonsets?fieldSelector=spec.bogus%3Dx"),
+    "field-selector-node-name": Case("/api/v1/nodes?fieldSelector=metadata.name%3Dnode-3"),
+    "label-selector": Case("/api/v1/pods?labelSelector=app%3Ddatadog"),
+    "label-selector-set": Case("/api/v1/pods?labelSelector=app+in+(web,runner)"),
+    "label-selector-exists": Case("/api/v1/nodes?labelSelector=kubernetes.io/hostname"),
+    "label-selector-invalid": Case("/api/v1/pods?labelSelector=app%3D%3D%3Dx"),
+    "metadata-list-replicasets": Case("/apis/apps/v1/replicasets", headers={"Accept": METADATA_LIST}),
+    "metadata-list-jobs-page": Case("/apis/batch/v1/jobs?limit=1", headers={"Accept": METADATA_LIST}),
+    "metadata-get": Case("/apis/apps/v1/namespaces/ci/replicasets/canary-7c9", headers={"Accept": METADATA_GET}),
+    "metadata-list-accept-on-get": Case("/apis/apps/v1/namespaces/ci/replicasets/canary-7c9",
+                                        headers={"Accept": METADATA_LIST}),
+    "unknown-resource": Case("/apis/apps/v1/namespaces/ci/widgets"),
+    "list-cluster-nodes": Case("/api/v1/nodes"),
+}
+
+
+@pytest.fixture(scope="module")
+def servers(cluster_objects: list[dict]) -> Iterator[tuple[ApiServer, RealApiServer]]:
+    test = ApiServer(cluster_objects, tokens=TOKENS, policy=POLICY).start()
+    real = POOL.get("strict", cluster.objects, tokens=TOKENS, policy=POLICY)
+    yield test, real
+    test.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_objects() -> list[dict]:
+    return cluster.objects()
+
+
+def fetch(url: str, ca_pem: str, case: Case) -> tuple[int, str, dict[str, Any]]:
+    request = urllib.request.Request(url + case.path)
+    request.add_header("Authorization", f"Bearer {case.token}")
+    request.add_header("Accept", case.headers.get("Accept", "application/json"))
+    for key, value in case.headers.items():
+        if key != "Accept":
+            request.add_header(key, value)
+    context = ssl.create_default_context(cadata=ca_pem)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+            status, content_type, body = answer.status, answer.headers.get("Content-Type", ""), answer.read()
+    except urllib.error.HTTPError as err:
+        status, content_type, body = err.code, err.headers.get("Content-Type", ""), err.read()
+    return status, content_type.split(";")[0], json.loads(body)
+
+
+def essentials(status: int, content_type: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """What the plugin reads of an answer; uids, resourceVersions and timestamps differ by nature."""
+    out: dict[str, Any] = {"status": status, "content-type": content_type, "kind": doc.get("kind"),
+                           "apiVersion": doc.get("apiVersion")}
+    if doc.get("kind") == "Status":
+        out.update({k: doc.get(k) for k in ("status", "reason", "message", "code")})
+        out["details"] = doc.get("details")
+        return out
+    metadata = doc.get("metadata") or {}
+    if "items" in doc:
+        out["items"] = [(i.get("kind"), i.get("apiVersion"), i["metadata"].get("namespace"), i["metadata"]["name"],
+                         sorted(k for k in i if k != "metadata")) for i in doc["items"]]
+        out["continue"] = bool(metadata.get("continue"))
+        out["remainingItemCount"] = metadata.get("remainingItemCount")
+        out["resourceVersion"] = bool(metadata.get("resourceVersion"))
+    else:
+        out["name"] = metadata.get("name")
+        out["fields"] = sorted(k for k in doc if k not in ("metadata", "status"))  # the real one adds status
+        out["ownerReferences"] = [(r["kind"], r["name"]) for r in metadata.get("ownerReferences") or []]
+    return out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_test_server_answers_as_the_real_one(servers: tuple[ApiServer, RealApiServer], name: str) -> None:
+    test, real = servers
+    case = CASES[name]
+    expected = essentials(*fetch(real.url, real.ca_pem.decode(), case))
+    assert essentials(*fetch(test.url, test._ca.cert_pem.bytes().decode(), case)) == expected
