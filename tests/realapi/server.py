@@ -329,6 +329,22 @@ class RealApiServer:
                 ref["uid"] = uid
         return body
 
+    def apply(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        """Create manifests as they are written (e.g. deploy/rbac.yaml), in order; those that
+        exist already are left as they are."""
+        for doc in documents:
+            self.create(doc, exist_ok=True)
+
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A bound token for the ServiceAccount, from the TokenRequest API, as a pod would be given."""
+        status, body = self.request("POST", f"/api/v1/namespaces/{quote(namespace)}/serviceaccounts/"
+                                            f"{quote(name)}/token",
+                                    {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                     "spec": {"expirationSeconds": 3600}})
+        if status != 201:
+            raise ServerError(f"token for {namespace}/{name}: {status} {body[:300]!r}")
+        return str(json.loads(body)["status"]["token"])
+
     # --- RBAC ---------------------------------------------------------------------------------------
 
     def allow_everyone(self) -> None:
