@@ -1,4 +1,4 @@
-"""Fixtures of the real-server tier: the shared real servers, stopped when the session ends."""
+"""The real servers this tier starts (through `tests.realapi.pool.POOL`) stop when the session ends."""
 
 from __future__ import annotations
 
@@ -6,14 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e import cluster
-from tests.e2e.conftest import TOKENS  # the same users as the e2e suite
 from tests.realapi.pool import POOL
-from tests.realapi.server import RealApiServer
 
 
-@pytest.fixture(scope="session")
-def real_server() -> Iterator[RealApiServer]:
-    """The e2e test cluster on a real kube-apiserver, every authenticated user allowed all."""
-    yield POOL.get("e2e", cluster.objects, tokens=TOKENS)
+@pytest.fixture(scope="session", autouse=True)
+def stop_real_servers() -> Iterator[None]:
+    yield
     POOL.stop_all()

@@ -13,6 +13,7 @@ bindings.
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -410,7 +411,7 @@ class RealApiServer:
                      "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
                                    "name": "system:authenticated"}],
                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                 "name": "cluster-admin"}})
+                                 "name": "cluster-admin"}}, exist_ok=True)
         self._wait_allowed("someone", "list", "pods", "")
 
     def apply_policy(self, policy: Policy) -> None:
@@ -420,21 +421,24 @@ class RealApiServer:
         for user, rules in policy.rules.items():
             if user == "admin":
                 continue  # system:masters already
-            for index, rule in enumerate(rules):
-                role_name = f"test-policy-{user}-{index}".replace(":", "-")
+            for rule in rules:
                 entry: dict[str, Any] = {"apiGroups": ["*"], "resources": list(rule.resources),
                                          "verbs": list(rule.verbs)}
                 if rule.names is not None:
                     entry["resourceNames"] = list(rule.names)
+                # Named after the user and the rule, so applying the same policy twice changes nothing
+                # and two policies never overwrite each other's roles.
+                digest = hashlib.sha256(repr((user, rule)).encode()).hexdigest()[:10]
+                role_name = f"test-policy-{user}-{digest}".replace(":", "-")
                 labels = {_POLICY_LABEL: "true"}
                 self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                             "metadata": {"name": role_name, "labels": labels}, "rules": [entry]})
+                             "metadata": {"name": role_name, "labels": labels}, "rules": [entry]}, exist_ok=True)
                 subject = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
                 role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name}
                 if rule.namespaces is None:
                     self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                                  "metadata": {"name": role_name, "labels": labels},
-                                 "subjects": subject, "roleRef": role_ref})
+                                 "subjects": subject, "roleRef": role_ref}, exist_ok=True)
                     checks.append((user, rule.verbs[0], rule.resources[0], ""))
                 for namespace in rule.namespaces or ():
                     self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",

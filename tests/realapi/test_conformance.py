@@ -4,7 +4,7 @@ Each case sends one request, as the plugin or kubectl would, to the test server 
 server loaded with the same cluster and the same permissions, and compares what the plugin relies
 on: status code, `Status` reason and message, list kinds and item names, pagination fields and
 the metadata-only form. A difference found here was fixed in tests/apiserver/ to match the real
-server (the list is in the README's development section).
+server (the list is in docs/realapi.md).
 """
 
 from __future__ import annotations
