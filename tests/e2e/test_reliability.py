@@ -69,8 +69,25 @@ def faulty_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     srv.stop()
 
 
+# The real server reads lists from etcd here (no watch cache), so that compacting etcd expires a
+# continue token on cue (tests/realapi/test_expiry.py shares this server).
+PAGED_SERVER_ARGS = ("--watch-cache=false",)
+
+
+@pytest.fixture(scope="module")
+def paged_server(server_kind: str) -> Iterator[ApiServer | RealApiServer]:
+    """The 1,200-pod cluster on both servers: three pages of the plugin's 500."""
+    if server_kind == "real":
+        yield POOL.get("big", big_cluster, extra_args=PAGED_SERVER_ARGS)
+        return
+    srv = ApiServer(big_cluster()).start()
+    yield srv
+    srv.stop()
+
+
 @pytest.fixture(scope="module")
 def big_server() -> Iterator[ApiServer]:
+    """Test server only: faults are injected into its pages."""
     srv = ApiServer(big_cluster()).start()
     yield srv
     srv.stop()
@@ -154,6 +171,19 @@ def test_a_connection_closed_between_pages_is_retried(big: Plugin, big_server: A
     doc = json.loads(result.stdout)
     assert doc["metadata"]["scanned"]["Pod"] == 1200
     assert pod_list_statuses(big_server) == [(200, False), (0, True), (200, True), (200, True)]
+
+
+def test_a_list_of_several_pages_reads_each_pod_once(paged_server: ApiServer | RealApiServer, plugin_bin: Path,
+                                                    tmp_path: Path) -> None:
+    plugin = plugin_for(paged_server, plugin_bin, tmp_path)
+    result = plugin.run("scan", "-A", "-o", "json")
+    assert (result.returncode, result.stderr) == (0, "")
+    doc = json.loads(result.stdout)
+    assert doc["metadata"]["scanned"]["Pod"] == 1200
+    assert [(i["namespace"], i["owner"]["name"], len(i["pods"])) for i in doc["items"]] == [
+        (namespace, "agent", PODS_PER_NAMESPACE) for namespace in BIG_NAMESPACES]
+    assert pod_list_statuses(paged_server) == [(200, False), (200, True), (200, True)]
+    assert all(r.query.get("limit") == ["500"] for r in paged_server.requests if r.path == "/api/v1/pods")
 
 
 # --- an expired list ------------------------------------------------------------------------------

@@ -16,33 +16,22 @@ from pathlib import Path
 
 import pytest
 
+from plugin import resources
 from plugin.api import ApiClient
 from plugin.errors import ApiError
 from plugin.kubeconfig import ConnectionFlags, load_connection
-from plugin.resources import PODS
-from tests.podspecs import owner_ref, pod, socket_spec, workload
+from tests.e2e.test_reliability import BIG_NAMESPACES, PAGED_SERVER_ARGS, PODS_PER_NAMESPACE, big_cluster
 from tests.realapi.pool import POOL
 from tests.realapi.server import RealApiServer
 
 pytestmark = pytest.mark.realapi
 
-NAMESPACES = ("build", "edge", "tools")
-PODS_PER_NAMESPACE = 100
-
-
-def paged_cluster() -> list[dict]:
-    spec = socket_spec()
-    objects: list[dict] = []
-    for namespace in NAMESPACES:
-        objects.append(workload("DaemonSet", "agent", spec, namespace))
-        objects += [pod(f"agent-{i:03d}", spec, namespace, [owner_ref("DaemonSet", "agent")], f"node-{i % 3}")
-                    for i in range(PODS_PER_NAMESPACE)]
-    return objects
+PODS = len(BIG_NAMESPACES) * PODS_PER_NAMESPACE  # three pages of 500
 
 
 @pytest.fixture(scope="module")
 def paged() -> Iterator[RealApiServer]:
-    yield POOL.get("paged", paged_cluster, extra_args=["--watch-cache=false"])
+    yield POOL.get("big", big_cluster, extra_args=PAGED_SERVER_ARGS)
 
 
 def client_for(server: RealApiServer, tmp_path: Path) -> ApiClient:
@@ -58,14 +47,14 @@ def test_a_compacted_continue_token_restarts_the_list_once_and_hands_each_pod_ov
         paged: RealApiServer, tmp_path: Path) -> None:
     client = client_for(paged, tmp_path)
     paged.clear_requests()
-    pages = client.list_pages(PODS, limit=100)
+    pages = client.list_pages(resources.PODS)
     first = next(pages)
-    assert len(first) == 100
+    assert len(first) == 500
     paged.compact()
     rest = [item for page in pages for item in page]
     names = [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in [*first, *rest]]
-    assert len(names) == len(set(names)) == len(NAMESPACES) * PODS_PER_NAMESPACE
-    # the real server answered 410 to the old token; the list started over and skipped the first 100
+    assert len(names) == len(set(names)) == PODS
+    # the real server answered 410 to the old token; the list started over and skipped the first 500
     assert pod_lists(paged) == [(200, False), (410, True), (200, False), (200, True), (200, True)]
 
 
@@ -82,7 +71,7 @@ def test_the_real_410_is_an_expired_status(paged: RealApiServer) -> None:
 def test_a_second_expiry_fails_clearly(paged: RealApiServer, tmp_path: Path) -> None:
     """Both pages after the first are expired by a compaction between them: one clear error."""
     client = client_for(paged, tmp_path)
-    pages = client.list_pages(PODS, limit=100)
+    pages = client.list_pages(resources.PODS)
     next(pages)
     paged.compact()
     restarted_first = next(pages)  # the restart's first page, without the pods handed over
