@@ -686,6 +686,8 @@ def write_report(path: Path, sizes: list[SizeResult], startup: list[Timing], fil
         command,
         "```",
         "",
+        *([] if real else ["The same cases against a real kube-apiserver and etcd (`--server real`): "
+                           "[benchmarks-realapi.md](benchmarks-realapi.md).", ""]),
         "## Machine",
         "",
         *machine_lines(kubectl, revision, sizes[0].server if sizes else "test"),
