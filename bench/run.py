@@ -13,6 +13,12 @@ RSS of the process tree), and the server's request log is cleared before it. It 
 plugin's `--help` and `version`, and `scan -f` (next to a parse-only floor) on a folder of 10,000
 generated manifest documents.
 
+`--server real` serves the same cluster from a real kube-apiserver and etcd instead
+(`tests/realapi/`, built on first use): the objects are created through the API (the load rate
+is reported), kubectl negotiates protobuf as it does in production, the request counts come from
+the server's audit log, and the server's own CPU time and memory are reported; the start-up and
+`scan -f` cases, which never reach a server, are left to the test-server report.
+
 It writes a Markdown report (machine, cluster, table, start-up, throughput, and the issue's
 targets met or not) and prints ratios to the floor. It is a benchmark, not a test: it fails
 (exit 1) only when a case fails to run, never because of a time. `--smoke` is a tiny run for CI.
@@ -81,6 +87,7 @@ class Run:
     rss: int
     requests: list[RequestRecord]
     output: str
+    server_cpu: float | None = None  # CPU seconds of the server's processes during the run (real server)
 
 
 @dataclass
@@ -120,6 +127,9 @@ class SizeResult:
     throttling: str
     load: tuple[float, float]  # 1-minute load average before and after the runs
     profile: str = ""
+    server: str = "test"  # "test" or "real"
+    load_seconds: float = 0.0  # real server: creating the objects through the API
+    server_memory: str = ""  # real server: peak and final RSS of kube-apiserver and etcd
 
     def case(self, key: str) -> CaseResult | None:
         return next((c for c in self.cases if c.case.key == key), None)
@@ -177,7 +187,29 @@ def summarize_output(key: str, path: str, pods: int) -> str:
     return f"{len(lines)} lines"
 
 
-def run_cases(cases: list[Case], runs: int, runner: Runner, server: ApiServer, pods: int,
+def server_cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU time so far of these processes (/proc/PID/stat, clock ticks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def server_memory(named_pids: Iterable[tuple[str, int]]) -> str:
+    """Peak (VmHWM) and current (VmRSS) resident memory of each process, for the report."""
+    parts = []
+    for name, pid in named_pids:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        status = dict(line.split(":", 1) for line in lines if ":" in line)
+        peak, now = (int(status[k].split()[0]) * 1024 for k in ("VmHWM", "VmRSS"))
+        parts.append(f"{name} peak {_mib(peak)}, {_mib(now)} at the end")
+    return "; ".join(parts)
+
+
+def run_cases(cases: list[Case], runs: int, runner: Runner, server: Any, pods: int,
               on_run: Callable[[CaseResult, Run], None]) -> list[CaseResult]:
     """Every available case `runs` times, round-robin so that drift hits all of them alike."""
     results = [CaseResult(c) for c in cases]
@@ -187,7 +219,10 @@ def run_cases(cases: list[Case], runs: int, runner: Runner, server: ApiServer, p
             if case.command is None or result.error is not None:
                 continue
             server.clear_requests()
+            pids = getattr(server, "pids", ())
+            cpu_before = server_cpu_seconds(pids) if pids else 0.0
             measured, stdout_path, stderr = runner.measure(case.command, case.shell, case.quiet)
+            server_cpu = server_cpu_seconds(pids) - cpu_before if pids else None
             requests = list(server.requests)
             if measured["exit"] != 0:
                 result.error = f"exit {measured['exit']}: {stderr.strip()[-500:]}"
@@ -197,7 +232,7 @@ def run_cases(cases: list[Case], runs: int, runner: Runner, server: ApiServer, p
             except (ValueError, KeyError, TypeError) as e:
                 result.error = f"unexpected output: {e}"
                 continue
-            run = Run(measured["wall"], max(measured["maxrss"], measured["tree_rss"]), requests, output)
+            run = Run(measured["wall"], max(measured["maxrss"], measured["tree_rss"]), requests, output, server_cpu)
             result.runs.append(run)
             on_run(result, run)
     return results
@@ -261,7 +296,7 @@ def plugin_has_pods_only() -> bool:
     return "--pods-only" in help_text
 
 
-def cluster_cases(server: ApiServer, kubectl: str | None, pods_only: bool) -> list[Case]:
+def cluster_cases(server: Any, kubectl: str | None, pods_only: bool) -> list[Case]:
     plugin = [sys.executable, str(PLUGIN)]
     docs_query = (f"{shlex.quote(kubectl or 'kubectl')} get pods --all-namespaces "
                   f"-o=jsonpath={shlex.quote(DOCS_JSONPATH)} | sort | grep /var/run/docker.sock")
@@ -311,16 +346,29 @@ class _PstatsText:
 
 
 def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: Path, kubectl: str | None,
-                 pods_only: bool, profile: bool) -> SizeResult:
+                 pods_only: bool, profile: bool, server_kind: str = "test") -> SizeResult:
     kinds: Counter[str] = Counter()
     sizes: list[int] = []
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     print(f"\n== {shape.pods:,} pods, {shape.namespaces} namespaces, {shape.nodes} nodes: generating and "
           "serializing the cluster", flush=True)
-    server = ApiServer(counted(cluster_objects(shape), kinds, sizes))
+    server: Any
+    if server_kind == "real":
+        from tests.realapi.server import RealApiServer
+
+        objects = list(counted(cluster_objects(shape), kinds, sizes))
+        server = RealApiServer(objects, tokens={TOKEN: "admin"}, log=sys.stdout)
+        print(f"   creating {len(objects):,} objects in a real kube-apiserver", flush=True)
+    else:
+        server = ApiServer(counted(cluster_objects(shape), kinds, sizes))
     build_seconds = time.perf_counter() - started
     with server:
+        load_seconds = getattr(server, "load_seconds", 0.0)
+        if load_seconds:
+            total = sum(kinds.values())
+            print(f"   loaded {total:,} objects in {load_seconds:.0f} s ({total / load_seconds:,.0f} objects/s)",
+                  flush=True)
         kubeconfig = server.write_kubeconfig(scratch / f"kubeconfig-{shape.pods}")
         env = dict(runner_env, KUBECONFIG=str(kubeconfig))
         runner = Runner(scratch, env)
@@ -336,8 +384,9 @@ def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: P
             if result.case.key == "a":
                 floor.append(run.wall)
             ratio = f"{run.wall / statistics.median(floor):5.2f}x floor" if floor else ""
+            cpu = f"  server {run.server_cpu:5.1f} s CPU" if run.server_cpu is not None else ""
             print(f"   ({result.case.key:>2}) {run.wall:8.2f} s  {run.rss / 2**20:7.0f} MiB  "
-                  f"{len(run.requests):4d} requests  {ratio}  {run.output}", flush=True)
+                  f"{len(run.requests):4d} requests  {ratio}{cpu}  {run.output}", flush=True)
 
         results = run_cases(cases, runs, runner, server, shape.pods, report_run)
         for r in results:
@@ -352,9 +401,13 @@ def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: P
             print(f"   profiling ({main.case.key}) under cProfile", flush=True)
             assert main.case.command is not None
             profile_text = profile_scan(runner, main.case.command)
+        memory = ""
+        if server_kind == "real":
+            memory = server_memory(zip(("etcd", "kube-apiserver"), server.pids, strict=True))
+            print(f"   {memory}", flush=True)
     pod_bytes = (round(statistics.mean(sizes)), min(sizes), max(sizes)) if sizes else (0, 0, 0)
     return SizeResult(shape, kinds, pod_bytes, build_seconds, results, throttling,
-                      (load_before, os.getloadavg()[0]), profile_text)
+                      (load_before, os.getloadavg()[0]), profile_text, server_kind, load_seconds, memory)
 
 
 # -- start-up and offline throughput -----------------------------------------------------------------
@@ -438,7 +491,7 @@ def _seconds(value: float) -> str:
     return f"{value:,.2f} s" if value >= 1 else f"{value * 1000:,.0f} ms"
 
 
-def machine_lines(kubectl: str | None, revision: str) -> list[str]:
+def machine_lines(kubectl: str | None, revision: str, server_kind: str = "test") -> list[str]:
     cpu = "unknown"
     with open("/proc/cpuinfo", encoding="utf-8") as f:
         for line in f:
@@ -462,8 +515,17 @@ def machine_lines(kubectl: str | None, revision: str) -> list[str]:
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; plugin from {ROOT} "
         f"(git {revision} when the run started)",
         "- Client and server on the same machine over loopback HTTPS: the server (the project's test API "
-        "server, Python, pre-serialized objects) competes with the client for the same cores.",
+        "server, Python, pre-serialized objects) competes with the client for the same cores."
+        if server_kind == "test" else _real_server_line(),
     ]
+
+
+def _real_server_line() -> str:
+    from tests.realapi.build import etcd_version, kubernetes_version
+
+    return (f"- Client and server on the same machine over loopback HTTPS: kube-apiserver {kubernetes_version()} "
+            f"and etcd {etcd_version()} (built by tests/realapi/; watch cache on, audit log at Metadata level, "
+            "etcd without fsync) compete with the client for the same cores.")
 
 
 def _git_revision() -> str:
@@ -475,20 +537,25 @@ def _git_revision() -> str:
 def size_table(size: SizeResult) -> list[str]:
     floor = size.case("a")
     floor_median = floor.median if floor and floor.ok else None
+    real = size.server == "real"
     lines = [
-        "| case | median wall | min–max | peak RSS | requests (pod pages) | vs floor | output |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| case | median wall | min–max | peak RSS | requests (pod pages) | vs floor | "
+        + ("server CPU | " if real else "") + "output |",
+        "|---|---:|---:|---:|---:|---:|" + ("---:|" if real else "") + "---|",
     ]
     for r in size.cases:
         title = f"({r.case.key}) {r.case.title}".replace("|", "\\|")  # a pipe would end the cell
         if not r.ok:
             reason = r.error or r.case.note or "not run"
-            lines.append(f"| {title} | — | — | — | — | — | {reason} |")
+            lines.append(f"| {title} | — | — | — | — | — | " + ("— | " if real else "") + f"{reason} |")
             continue
         ratio = f"{r.median / floor_median:.2f}×" if floor_median else "—"
         pages = max(pod_pages(run.requests) for run in r.runs)
+        cpu = ""
+        if real:
+            cpu = f"{_seconds(statistics.median(run.server_cpu or 0.0 for run in r.runs))} | "
         lines.append(f"| {title} | {_seconds(r.median)} | {_seconds(min(r.walls))}–{_seconds(max(r.walls))} | "
-                     f"{_mib(r.rss)} | {r.requests} ({pages}) | {ratio} | {r.runs[-1].output} |")
+                     f"{_mib(r.rss)} | {r.requests} ({pages}) | {ratio} | {cpu}{r.runs[-1].output} |")
     return lines
 
 
@@ -509,6 +576,12 @@ def size_section(size: SizeResult, runs: int) -> list[str]:
         "",
     ]
     lines += [f"- ({r.case.key}) {request_breakdown(r.runs[-1].requests)}" for r in size.cases if r.ok]
+    if size.server == "real":
+        total = sum(size.objects.values())
+        lines += ["", f"Loading: {total:,} objects created through the API in {_seconds(size.load_seconds)} "
+                      f"({total / size.load_seconds:,.0f} objects/s; pods 4 at a time, each pod's status "
+                      "written through the status subresource). Server CPU is the user and system time of "
+                      f"kube-apiserver and etcd during each run (median); memory: {size.server_memory}."]
     lines += ["", f"kubectl's client-side rate limiting: {size.throttling}.", "",
               f"1-minute load average before and after these runs: {size.load[0]:.2f} and {size.load[1]:.2f} "
               f"({os.cpu_count()} cores; anything else running on the machine shows in the min–max spread).", ""]
@@ -599,10 +672,13 @@ HOW_SECTION = [
 
 def write_report(path: Path, sizes: list[SizeResult], startup: list[Timing], files: list[Timing],
                  documents: int, runs: int, kubectl: str | None, command: str, revision: str) -> None:
+    real = bool(sizes) and sizes[0].server == "real"
     lines = [
-        "# Benchmarks",
+        "# Benchmarks against a real kube-apiserver" if real else "# Benchmarks",
         "",
-        "How fast and how small `kubectl dockershim scan` is on a large cluster, next to the least work any "
+        ("The same cluster and cases as [the test-server report](benchmarks.md), served by a real "
+         "kube-apiserver and etcd: kubectl reads protobuf from it, as in production. " if real else "")
+        + "How fast and how small `kubectl dockershim scan` is on a large cluster, next to the least work any "
         "client must do (the floor) and to what users run today (the Kubernetes docs' query through "
         "`kubectl`). Generated by `bench/run.py`; rerun it with:",
         "",
@@ -610,12 +686,14 @@ def write_report(path: Path, sizes: list[SizeResult], startup: list[Timing], fil
         command,
         "```",
         "",
+        *([] if real else ["The same cases against a real kube-apiserver and etcd (`--server real`): "
+                           "[benchmarks-realapi.md](benchmarks-realapi.md).", ""]),
         "## Machine",
         "",
-        *machine_lines(kubectl, revision),
+        *machine_lines(kubectl, revision, sizes[0].server if sizes else "test"),
         "",
         *targets_section(sizes[0], startup, files[-1] if files else None, documents),
-        *HOW_SECTION,
+        *([] if real else HOW_SECTION),
         "## Cluster scans",
         "",
         "Each case is a fresh process, timed from its start to its exit (`bench/measure.py`). Peak RSS is "
@@ -626,11 +704,12 @@ def write_report(path: Path, sizes: list[SizeResult], startup: list[Timing], fil
     ]
     for size in sizes:
         lines += size_section(size, runs)
-    lines += ["## Start-up", "", "| command | median | min–max | peak RSS |", "|---|---:|---:|---:|"]
-    for t in startup:
-        lines.append(f"| {t.label} | {_seconds(t.median)} | {_seconds(min(t.walls))}–{_seconds(max(t.walls))} | "
-                     f"{_mib(t.rss)} |")
-    lines += ["", f"Median of {len(startup[0].walls) if startup else 0} runs each.", ""]
+    if startup:
+        lines += ["## Start-up", "", "| command | median | min–max | peak RSS |", "|---|---:|---:|---:|"]
+        for t in startup:
+            lines.append(f"| {t.label} | {_seconds(t.median)} | {_seconds(min(t.walls))}–{_seconds(max(t.walls))} | "
+                         f"{_mib(t.rss)} |")
+        lines += ["", f"Median of {len(startup[0].walls)} runs each.", ""]
     if files:
         lines += ["## Offline throughput: `scan -f`", "", f"On {files[-1].detail}; median of {runs} run(s).", "",
                   "| command | median | min–max | documents/s | peak RSS |", "|---|---:|---:|---:|---:|"]
@@ -661,22 +740,29 @@ def main(argv: list[str] | None = None) -> int:
                              "against the targets (default: 100000)")
     parser.add_argument("--runs", type=int, default=3, metavar="R", help="runs per case (default: 3)")
     parser.add_argument("--documents", type=int, default=10_000, help="manifest documents for scan -f")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="the Markdown report")
+    parser.add_argument("--out", help="the Markdown report (default: docs/benchmarks.md, with --server real "
+                                      "docs/benchmarks-realapi.md)")
     parser.add_argument("--profile", action="store_true", help="also profile the plugin's scan under cProfile")
+    parser.add_argument("--server", choices=("test", "real"), default="test",
+                        help="serve the cluster from the test API server (default) or a real kube-apiserver "
+                             "(built on first use; report: docs/benchmarks-realapi.md)")
     parser.add_argument("--smoke", action="store_true",
                         help="a tiny run for CI (300 pods, 1 run, 200 documents; report in a temporary file)")
     args = parser.parse_args(argv)
     pod_counts = args.pods or [100_000]
     startup_runs = 10
+    if args.out is None:
+        args.out = str(ROOT / "docs" / ("benchmarks-realapi.md" if args.server == "real" else "benchmarks.md"))
     if args.smoke:
         pod_counts, args.runs, args.documents, startup_runs = [300], 1, 200, 3
-        args.out = os.path.join(tempfile.gettempdir(), "kubectl-dockershim-bench-smoke.md")
+        args.out = os.path.join(tempfile.gettempdir(), f"kubectl-dockershim-bench-smoke-{args.server}.md")
     kubectl = find_kubectl()
     pods_only = plugin_has_pods_only()
     revision = _git_revision()
     command = "python bench/run.py " + " ".join(
         [f"--pods {n}" for n in pod_counts] + ([f"--runs {args.runs}"] if args.runs != 3 else [])
-        + (["--profile"] if args.profile else []) + (["--smoke"] if args.smoke else []))
+        + (["--profile"] if args.profile else []) + (["--server real"] if args.server == "real" else [])
+        + (["--smoke"] if args.smoke else []))
     print(f"kubectl: {kubectl or 'not found'}; scan --pods-only: {'yes' if pods_only else 'no'}", flush=True)
 
     failed = False
@@ -686,17 +772,19 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("KUBECONFIG", None)
         sizes = []
         for pods in pod_counts:
-            size = measure_size(Shape.for_pods(pods), args.runs, env, scratch, kubectl, pods_only, args.profile)
+            size = measure_size(Shape.for_pods(pods), args.runs, env, scratch, kubectl, pods_only, args.profile,
+                                args.server)
             failed |= any(r.error for r in size.cases) or not kubectl
             sizes.append(size)
-        print("\n== start-up", flush=True)
         runner = Runner(scratch, env)
         startup: list[Timing] = []
         files: list[Timing] = []
         try:
-            startup = measure_startup(runner, startup_runs)
-            print(f"== scan -f on {args.documents:,} documents", flush=True)
-            files = measure_files(runner, scratch, args.documents, args.runs)
+            if args.server == "test":  # neither reaches a server: measured once, with the test server
+                print("\n== start-up", flush=True)
+                startup = measure_startup(runner, startup_runs)
+                print(f"== scan -f on {args.documents:,} documents", flush=True)
+                files = measure_files(runner, scratch, args.documents, args.runs)
         except RuntimeError as e:
             print(f"FAILED: {e}", flush=True)
             failed = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -114,11 +115,17 @@ def _route(segments: list[str]) -> _Target | None:
 _PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 
 
+class _Mismatch(ValueError):
+    """`as=PartialObjectMetadata` on a list, or `as=PartialObjectMetadataList` on a get: the real
+    server answers 406 at once, without trying the next alternative of the Accept header."""
+
+
 def _negotiate(accept: str, *, is_list: bool, partial_metadata: bool) -> str | None:
     """The form of the answer, from the Accept header's alternatives in order, as the real server
-    picks it: "full" (the objects), "metadata" (PartialObjectMetadata[List]), or None (406).
-    `as=PartialObjectMetadataList` is for lists and `as=PartialObjectMetadata` for gets; an
-    alternative that does not fit the request is passed over for the next."""
+    picks it: "full" (the objects), "metadata" or "metadata-v1beta1" (PartialObjectMetadata[List]
+    of that version of meta.k8s.io), or None (406).
+    `as=PartialObjectMetadataList` is for lists and `as=PartialObjectMetadata` for gets; the other
+    one raises `_Mismatch`; an unknown `as=` is passed over for the next alternative."""
     if not accept.strip():
         return "full"
     for alternative in accept.split(","):
@@ -131,9 +138,11 @@ def _negotiate(accept: str, *, is_list: bool, partial_metadata: bool) -> str | N
             return "full"
         if not partial_metadata:
             continue
-        if options.get("g") == "meta.k8s.io" and options.get("v") in ("v1", "v1beta1") \
-                and wanted == ("PartialObjectMetadataList" if is_list else "PartialObjectMetadata"):
-            return "metadata"
+        if options.get("g") == "meta.k8s.io" and options.get("v") in ("v1", "v1beta1"):
+            if wanted == ("PartialObjectMetadataList" if is_list else "PartialObjectMetadata"):
+                return "metadata" if options["v"] == "v1" else "metadata-v1beta1"
+            if wanted in ("PartialObjectMetadataList", "PartialObjectMetadata"):
+                raise _Mismatch(wanted)
     return None
 
 
@@ -521,20 +530,41 @@ class ApiServer:
         impersonated_uid = headers.get("Impersonate-Uid")
         if impersonated_user or impersonated_groups or impersonated_uid:
             if not impersonated_user:
+                # Go's %#v of the user.DefaultInfo asked for, as the real server words it.
+                go_groups = ("[]string{" + ", ".join(json.dumps(g) for g in impersonated_groups) + "}"
+                             if impersonated_groups else "[]string(nil)")
                 return record(_error(status.status_body(
-                    400, "requested impersonation of groups or a uid without impersonating a user")))
+                    400, f'requested &user.DefaultInfo{{Name:"", UID:{json.dumps(impersonated_uid or "")}, '
+                         f"Groups:{go_groups}, Extra:map[string][]string(nil)}} without impersonating a user name")))
             targets = [("users", "", impersonated_user)]
             targets += [("groups", "", g) for g in impersonated_groups]
             if impersonated_uid:
                 targets.append(("uids", "authentication.k8s.io", impersonated_uid))
             for plural, group, name in targets:
                 if self.policy is not None and not self.policy.allows(user, "impersonate", plural, "", name):
+                    if plural == "users":
+                        # 1.37 then tries constrained impersonation, and names what the request was for.
+                        denied = self._impersonation_denied(user, path, query)
+                        if denied is not None:
+                            return record(denied)
                     return record(_error(status.forbidden(user, "impersonate", plural, group, "", name)))
             effective, groups = impersonated_user, impersonated_groups
 
         if method != "GET":
             return record(_error(status.status_body(405)))
         return record(self._serve(impersonated_user or user, path, query, headers.get("Accept") or ""))
+
+    def _impersonation_denied(self, user: str, path: str, query: dict[str, list[str]]) -> _Answer | None:
+        """403 for a user who may not impersonate users, as kube-apiserver 1.37 words it: the verb
+        `impersonate-on:user-info:VERB` on the resource requested. None for a non-resource path."""
+        target = _route([unquote(s) for s in path.split("/") if s])
+        if target is None:
+            return None
+        watch = query.get("watch", [""])[-1] in ("true", "1")
+        verb = "get" if target.name else "watch" if watch else "list"
+        scope = target.name if target.resource is NAMESPACE and target.name else target.namespace
+        return _error(status.forbidden(user, f"impersonate-on:user-info:{verb}", target.resource,
+                                       target.resource.group, scope, target.name))
 
     def _fault_answer(self, fault: Fault, is_continue: bool) -> _Answer:
         reason, message = fault.reason, fault.message
@@ -603,17 +633,31 @@ class ApiServer:
             return _error(status.forbidden(user, verb, resource, resource.group, scope, name))
         if watch:
             return _error(status.status_body(405, "watch is not supported by the test API server"))
-        form = _negotiate(accept, is_list=name is None, partial_metadata=self.partial_metadata)
+        try:
+            form = _negotiate(accept, is_list=name is None, partial_metadata=self.partial_metadata)
+        except _Mismatch as wanted:
+            # The Go type in the message: the internal package's name and the kind, as the real server prints it.
+            go_type = f"*{resource.group.split('.')[0] or 'core'}.{resource.kind}"
+            message = (f"you requested {wanted}, but the requested object is a list ({go_type}List)" if name is None
+                       else f"you requested {wanted}, but the requested object is not a list ({go_type})")
+            return _error(status.status_body(406, message, "NotAcceptable"))
         if form is None:
             return _error(status.status_body(406, f"only the following media types are accepted: "
                                                   f"application/json, {_PARTIAL}"))
         store = self._store  # one snapshot for the whole request
+        metadata_only = form.startswith("metadata")
         if name is not None:
-            body = store.get(resource, namespace, name, metadata_only=form == "metadata")
+            body = store.get(resource, namespace, name, metadata_only=metadata_only)
             if body is None:
                 return _error(status.not_found(resource, name))
-            return _Answer(200, [body])
-        return self._list(store, resource, namespace, query, metadata_only=form == "metadata")
+            answer = _Answer(200, [body])
+        else:
+            answer = self._list(store, resource, namespace, query, metadata_only=metadata_only)
+        if form == "metadata-v1beta1" and answer.status == 200:
+            # The stored metadata items say meta.k8s.io/v1; the real server answers in the version asked for.
+            answer.body = [part.replace(b'"apiVersion":"meta.k8s.io/v1"', b'"apiVersion":"meta.k8s.io/v1beta1"')
+                           for part in answer.body]
+        return answer
 
     def _list(self, store: Store, resource: Resource, namespace: str, query: dict[str, list[str]],
               metadata_only: bool = False) -> _Answer:
@@ -626,9 +670,9 @@ class ApiServer:
         except SelectorError as e:
             return _error(status.status_body(400, str(e)))
         limit_text = param("limit")
-        if limit_text and not limit_text.isdigit():
-            return _error(status.status_body(400, f'limit: Invalid value: "{limit_text}": must be an integer'))
-        limit = int(limit_text) if limit_text else None
+        if limit_text and not re.fullmatch(r"[-+]?\d+", limit_text):
+            return _error(status.status_body(400, f'strconv.ParseInt: parsing "{limit_text}": invalid syntax'))
+        limit = int(limit_text) if limit_text and int(limit_text) > 0 else None  # 0 or less: no limit
         rv, start_after = store.resource_version, None
         if param("continue"):
             try:

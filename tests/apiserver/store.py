@@ -57,14 +57,16 @@ def encode_continue(resource_version: int, key: Key) -> str:
 
 
 def decode_continue(token: str, resource: Resource) -> tuple[int, Key]:
+    raw = b""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
     except (binascii.Error, ValueError) as e:
-        raise BadContinue(f"invalid continue token: continue key is not valid: {e}") from None
-    if not isinstance(data, dict) or data.get("v") != _CONTINUE_VERSION:
+        raise BadContinue(f"invalid continue token: continue key is not valid: {_go_json_error(raw, e)}") from None
+    version = data.get("v") if isinstance(data, dict) else None
+    if version != _CONTINUE_VERSION:
         raise BadContinue("invalid continue token: continue key is not valid: server does not "
-                          f"recognize this encoded key version (version {_CONTINUE_VERSION})")
+                          f"recognize this encoded version {version if isinstance(version, str) else ''}")
     rv, start = data.get("rv"), data.get("start")
     if not isinstance(rv, int) or rv <= 0 or not isinstance(start, str) or not start:
         raise BadContinue("invalid continue token: continue key is not valid: incorrect encoded start "
@@ -74,6 +76,23 @@ def decode_continue(token: str, resource: Resource) -> tuple[int, Key]:
         namespace, name = start.split("/", 1)
         return rv, (namespace, name)
     return rv, ("", start)
+
+
+def _go_json_error(raw: bytes, error: Exception) -> str:
+    """encoding/json's message for a token that is not JSON from its first byte, as the real server
+    words it; other errors keep Python's wording."""
+    if not raw.strip() or isinstance(error, binascii.Error):
+        return str(error)
+    first = raw.lstrip(b" \t\r\n")[0]
+    if first in b'{["-0123456789tfn':
+        return str(error)
+    if 0x20 <= first < 0x7f:
+        quoted = "'\\''" if first == 0x27 else f"'{chr(first)}'"
+    elif first < 0x80:
+        quoted = "'" + json.dumps(chr(first))[1:-1].replace("\\u00", "\\x") + "'"
+    else:
+        quoted = f"'\\u{first:04x}'"
+    return f"invalid character {quoted} looking for beginning of value"
 
 
 def _uid(kind: str, namespace: str, name: str) -> str:

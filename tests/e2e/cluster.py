@@ -53,7 +53,10 @@ def _node(name: str, runtime: str = "containerd://1.7.11", kubelet: str = "v1.29
 
 def objects() -> list[dict]:
     """The test cluster. Namespaces: monitoring (agents), ci (builders), apps (ordinary), kube-system."""
-    objs: list[dict] = [_namespace(n) for n in ("monitoring", "ci", "apps", "idle", "kube-system", "default")]
+    # kube-public and kube-node-lease: every real kube-apiserver creates them at start, as it does
+    # default and kube-system, so both servers list the same namespaces.
+    objs: list[dict] = [_namespace(n) for n in ("monitoring", "ci", "apps", "idle", "kube-system", "default",
+                                                "kube-public", "kube-node-lease")]
     objs += [_node("node-1"), _node("node-2", "docker://20.10.24", "v1.23.17"),
              _node("node-3", "docker://24.0.7", "v1.27.3", "unix:///var/run/cri-dockerd.sock"),
              _node("node-4", "cri-o://1.28.1", "v1.28.2"),

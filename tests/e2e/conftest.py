@@ -1,5 +1,11 @@
-"""End-to-end harness: the test API server, a kubeconfig for it, and `kubectl dockershim ...` run
-through the real kubectl binary, with the repository's launcher on PATH exactly as a user has it."""
+"""End-to-end harness: an API server, a kubeconfig for it, and `kubectl dockershim ...` run
+through the real kubectl binary, with the repository's launcher on PATH exactly as a user has it.
+
+Every test that takes `server` (or a fixture built on `server_kind`) runs twice: against the
+project's test API server (tests/apiserver/) and against a real kube-apiserver and etcd
+(tests/realapi/), built from the Go module proxy on first use. Tests that need what only the
+test server has (fault injection, the request headers in its log, switching metadata-only lists
+off) take `test_server` instead, and say so by that name."""
 
 from __future__ import annotations
 
@@ -16,8 +22,12 @@ from tests.apiserver import ApiServer
 from tests.e2e import cluster
 from tests.k8s_validate import validate_objects
 from tests.kubectl import kubectl_binary
+from tests.realapi.pool import POOL
+from tests.realapi.server import RealApiServer
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVER_KINDS = ("test", pytest.param("real", marks=pytest.mark.realapi))
+TOKENS = {"admin-token": "admin", "alice-token": "alice"}
 
 
 @dataclass
@@ -61,16 +71,45 @@ def cluster_objects() -> list[dict]:
     return objs
 
 
+@pytest.fixture(scope="session", params=SERVER_KINDS)
+def server_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """"test" or "real": which server the parametrised fixtures start."""
+    yield request.param
+    if request.param == "real":
+        POOL.stop_all()
+
+
 @pytest.fixture(scope="session")
-def server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
-    srv = ApiServer(cluster_objects, tokens={"admin-token": "admin", "alice-token": "alice"}).start()
+def test_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
+    """The test API server alone, for tests of what only it has (faults, headers in its log)."""
+    srv = ApiServer(cluster_objects, tokens=TOKENS).start()
     yield srv
     srv.stop()
 
 
-@pytest.fixture
-def plugin(server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
+@pytest.fixture(scope="session")
+def server(server_kind: str, cluster_objects: list[dict]) -> Iterator[ApiServer | RealApiServer]:
+    if server_kind == "real":
+        yield POOL.get("e2e", cluster.objects, tokens=TOKENS)
+        return
+    srv = ApiServer(cluster_objects, tokens=TOKENS).start()
+    yield srv
+    srv.stop()
+
+
+def make_plugin(server: ApiServer | RealApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
     server.clear_requests()
     kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), token="admin-token", context="test",
                                          namespace="ci")
     return Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path)
+
+
+@pytest.fixture
+def test_plugin(test_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
+    """`plugin` for the test API server only."""
+    return make_plugin(test_server, plugin_bin, tmp_path)
+
+
+@pytest.fixture
+def plugin(server: ApiServer | RealApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
+    return make_plugin(server, plugin_bin, tmp_path)

@@ -1,6 +1,7 @@
 """deploy/rbac.yaml is enough, and no more: every command runs, through the real kubectl, against
-the test API server as the ServiceAccount it binds, with exactly the ClusterRole's rules; every
-request the plugin sends is granted by them; and they grant nothing that writes."""
+the test API server (the ClusterRole translated into its policy) and a real kube-apiserver (the
+file applied as written, a real ServiceAccount token) as the ServiceAccount it binds; every request
+the plugin sends is granted by the ClusterRole; and it grants nothing that writes."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import yaml
 from plugin import cli
 from plugin.commands import load as load_command
 from tests.apiserver import ApiServer, Policy, Rule
+from tests.e2e import cluster
 from tests.e2e.conftest import ROOT, Plugin
 from tests.k8s_validate import validate_objects
+from tests.realapi.pool import POOL
+from tests.realapi.server import RealApiServer
 
 DEPLOY = ROOT / "deploy"
 READ_VERBS = {"get", "list", "watch"}
@@ -67,17 +71,27 @@ def target(path: str) -> tuple[str, str, str] | None:
 
 
 @pytest.fixture(scope="module")
-def rbac_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
+def rbac_server(server_kind: str, cluster_objects: list[dict]) -> Iterator[tuple[ApiServer | RealApiServer, str]]:
+    """The server, and the ServiceAccount's token. On the real server deploy/rbac.yaml is applied as
+    written and the token is a bound ServiceAccount token from the TokenRequest API."""
+    if server_kind == "real":
+        real = POOL.get("deploy-rbac", cluster.objects, policy=Policy({}))  # nobody but the admin may read
+        subject = one("rbac.yaml", "ClusterRoleBinding")["subjects"][0]
+        real.apply(documents("rbac.yaml"))
+        yield real, real.service_account_token(subject["namespace"], subject["name"])
+        return
     policy = policy_from(one("rbac.yaml", "ClusterRole"), service_account_user())
     with ApiServer(cluster_objects, tokens={"sa-token": service_account_user()}, policy=policy) as srv:
-        yield srv
+        yield srv, "sa-token"
 
 
 @pytest.fixture
-def as_service_account(rbac_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
-    rbac_server.clear_requests()
-    kubeconfig = rbac_server.write_kubeconfig(str(tmp_path / "kubeconfig"), token="sa-token", context="in-cluster",
-                                              namespace="ci")
+def as_service_account(rbac_server: tuple[ApiServer | RealApiServer, str], plugin_bin: Path,
+                       tmp_path: Path) -> Plugin:
+    server, token = rbac_server
+    server.clear_requests()
+    kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"), token=token, context="in-cluster",
+                                         namespace="ci")
     completion_bin = tmp_path / "completion-bin"
     completion_bin.mkdir()
     (completion_bin / "kubectl_complete-dockershim").symlink_to(ROOT / "kubectl_complete-dockershim")
@@ -125,8 +139,9 @@ def test_the_cluster_role_only_reads() -> None:
     assert all(set(rule) == {"apiGroups", "resources", "verbs"} for rule in role["rules"])  # no names, no URLs
 
 
-def test_every_command_runs_under_the_cluster_role(as_service_account: Plugin, rbac_server: ApiServer) -> None:
-    plugin = as_service_account
+def test_every_command_runs_under_the_cluster_role(as_service_account: Plugin,
+                                                  rbac_server: tuple[ApiServer | RealApiServer, str]) -> None:
+    plugin, server = as_service_account, rbac_server[0]
     for args in commands():
         result = plugin.run(*args)
         assert result.returncode == 0, (args, result.stderr)
@@ -141,9 +156,10 @@ def test_every_command_runs_under_the_cluster_role(as_service_account: Plugin, r
         candidates = result.stdout.splitlines()[:-1]
         assert [c for c in candidates if not c.endswith("/")], (words, result.stdout)  # names from the cluster
 
-    log = [(r, t) for r in rbac_server.requests if (t := target(r.path)) is not None]
+    requests = server.requests
+    log = [(r, t) for r in requests if (t := target(r.path)) is not None]
     assert log and {r.status for r, _ in log} == {200}, sorted({(r.path, r.status) for r, _ in log if r.status != 200})
-    assert {r.method for r in rbac_server.requests} == {"GET"}
+    assert {r.method for r in requests} == {"GET"}
     role = one("rbac.yaml", "ClusterRole")
     used = {t for _, t in log}
     assert used <= grants(role), used - grants(role)

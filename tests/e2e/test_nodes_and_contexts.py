@@ -1,5 +1,5 @@
 """Issue 4 end to end: `nodes`, several clusters at once, and idle workloads, through the real
-kubectl against test API servers."""
+kubectl against test API servers and real ones."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from tests.apiserver import ApiServer, Policy
 from tests.e2e.conftest import Plugin
 from tests.k8s_validate import validate_objects
 from tests.podspecs import owner_ref, pod, socket_spec, workload
+from tests.realapi.pool import POOL
+from tests.realapi.server import RealApiServer
 
 
 def rows(stdout: str) -> list[list[str]]:
@@ -52,13 +54,23 @@ def test_idle_workloads_are_reported_with_zero_pods(plugin: Plugin) -> None:
                         "Deployment/scaled-down": "0"}
 
 
+def edge_objects() -> list[dict]:
+    return [workload("DaemonSet", "log-agent", socket_spec(), "edge"),
+            pod("log-agent-a", socket_spec(), "edge", [owner_ref("DaemonSet", "log-agent")], "edge-1")]
+
+
 @pytest.fixture(scope="module")
-def other_clusters() -> Iterator[tuple[ApiServer, ApiServer]]:
-    edge_objects = [workload("DaemonSet", "log-agent", socket_spec(), "edge"),
-                    pod("log-agent-a", socket_spec(), "edge", [owner_ref("DaemonSet", "log-agent")], "edge-1")]
-    validate_objects(edge_objects)
-    edge = ApiServer(edge_objects).start()
-    locked = ApiServer(edge_objects, tokens={"viewer-token": "viewer"}, policy=Policy({"viewer": []})).start()
+def other_clusters(server_kind: str) -> Iterator[tuple[ApiServer | RealApiServer, ApiServer | RealApiServer]]:
+    """Two more clusters: "edge", and "locked" where the viewer may read nothing. On the real
+    server both are one kube-apiserver: the viewer's token reaches it without any binding."""
+    validate_objects(edge_objects())
+    if server_kind == "real":
+        real = POOL.get("edge", edge_objects, tokens={"admin-token": "admin", "viewer-token": "viewer"},
+                        policy=Policy({"viewer": []}))
+        yield real, real
+        return
+    edge = ApiServer(edge_objects()).start()
+    locked = ApiServer(edge_objects(), tokens={"viewer-token": "viewer"}, policy=Policy({"viewer": []})).start()
     yield edge, locked
     edge.stop()
     locked.stop()

@@ -3,7 +3,10 @@ connections), an expired list, timeouts, TLS, DNS, credentials, and users who ma
 of the cluster. Each failure is one kubectl-style line on stderr, no traceback, and an exit code
 that says what happened.
 
-Faults and policies live on servers of this module, so the shared e2e server stays untouched."""
+Faults and policies live on servers of this module, so the shared e2e server stays untouched.
+The partial permissions, TLS and credential cases run against both servers (`strict`); the
+injected faults (429, 5xx, delays, dropped connections, a 410 on demand) need the test server
+(`faulty`, `big`). The real server's own 410, from a compacted etcd, is in tests/realapi/."""
 
 from __future__ import annotations
 
@@ -20,9 +23,12 @@ import trustme
 import yaml
 
 from tests.apiserver import ApiServer, Fault, Policy, Rule
+from tests.e2e import cluster
 from tests.e2e.cluster import EXPECTED_ROWS, MISSING_OWNER_WARNING, table_rows
 from tests.e2e.conftest import Plugin
 from tests.podspecs import owner_ref, pod, socket_spec, workload
+from tests.realapi.pool import POOL
+from tests.realapi.server import RealApiServer
 
 TOKENS = {"admin-token": "admin", "alice-token": "alice", "bob-token": "bob"}
 POLICY = Policy({
@@ -45,30 +51,66 @@ def big_cluster() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def strict_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
+def strict_server(server_kind: str, cluster_objects: list[dict]) -> Iterator[ApiServer | RealApiServer]:
+    """The e2e cluster under POLICY, on both servers (on the real one as Roles and bindings)."""
+    if server_kind == "real":
+        yield POOL.get("strict", cluster.objects, tokens=TOKENS, policy=POLICY)
+        return
     srv = ApiServer(cluster_objects, tokens=TOKENS, policy=POLICY).start()
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def big_server() -> Iterator[ApiServer]:
+def faulty_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
+    """Test server only: faults are injected into its answers."""
+    srv = ApiServer(cluster_objects, tokens=TOKENS, policy=POLICY).start()
+    yield srv
+    srv.stop()
+
+
+# The real server reads lists from etcd here (no watch cache), so that compacting etcd expires a
+# continue token on cue (tests/realapi/test_expiry.py shares this server).
+PAGED_SERVER_ARGS = ("--watch-cache=false",)
+
+
+@pytest.fixture(scope="module")
+def paged_server(server_kind: str) -> Iterator[ApiServer | RealApiServer]:
+    """The 1,200-pod cluster on both servers: three pages of the plugin's 500."""
+    if server_kind == "real":
+        yield POOL.get("big", big_cluster, extra_args=PAGED_SERVER_ARGS)
+        return
     srv = ApiServer(big_cluster()).start()
     yield srv
     srv.stop()
 
 
-def plugin_for(server: ApiServer, plugin_bin: Path, tmp_path: Path, token: str | None = "admin-token") -> Plugin:
-    server.faults.clear()
+@pytest.fixture(scope="module")
+def big_server() -> Iterator[ApiServer]:
+    """Test server only: faults are injected into its pages."""
+    srv = ApiServer(big_cluster()).start()
+    yield srv
+    srv.stop()
+
+
+def plugin_for(server: ApiServer | RealApiServer, plugin_bin: Path, tmp_path: Path,
+               token: str | None = "admin-token") -> Plugin:
+    if isinstance(server, ApiServer):
+        server.faults.clear()
     server.clear_requests()
     config = server.write_kubeconfig(str(tmp_path / "kubeconfig"), token=token, namespace="ci")
     return Plugin(kubeconfig=config, bin_dir=plugin_bin, home=tmp_path)
 
 
 @pytest.fixture
-def strict(strict_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Iterator[Plugin]:
-    yield plugin_for(strict_server, plugin_bin, tmp_path)
-    strict_server.faults.clear()
+def strict(strict_server: ApiServer | RealApiServer, plugin_bin: Path, tmp_path: Path) -> Plugin:
+    return plugin_for(strict_server, plugin_bin, tmp_path)
+
+
+@pytest.fixture
+def faulty(faulty_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Iterator[Plugin]:
+    yield plugin_for(faulty_server, plugin_bin, tmp_path)
+    faulty_server.faults.clear()
 
 
 @pytest.fixture
@@ -78,7 +120,7 @@ def big(big_server: ApiServer, plugin_bin: Path, tmp_path: Path) -> Iterator[Plu
 
 
 
-def pod_list_statuses(server: ApiServer) -> list[tuple[int, bool]]:
+def pod_list_statuses(server: ApiServer | RealApiServer) -> list[tuple[int, bool]]:
     return [(r.status, "continue" in r.query) for r in server.requests if r.path == "/api/v1/pods"]
 
 
@@ -90,32 +132,32 @@ def assert_one_clean_line(stderr: str, expected: str) -> None:
 # --- retried --------------------------------------------------------------------------------------
 
 
-def test_too_many_requests_then_success(strict: Plugin, strict_server: ApiServer) -> None:
-    strict_server.faults.append(Fault(path_prefix="/api/v1/pods", status=429, headers={"Retry-After": "1"}))
-    result = strict.run("scan", "-A")
+def test_too_many_requests_then_success(faulty: Plugin, faulty_server: ApiServer) -> None:
+    faulty_server.faults.append(Fault(path_prefix="/api/v1/pods", status=429, headers={"Retry-After": "1"}))
+    result = faulty.run("scan", "-A")
     assert result.returncode == 0, result.stderr
     assert result.stderr == MISSING_OWNER_WARNING
     assert table_rows(result.stdout) == EXPECTED_ROWS
-    assert pod_list_statuses(strict_server) == [(429, False), (200, False)]
+    assert pod_list_statuses(faulty_server) == [(429, False), (200, False)]
 
 
-def test_server_errors_twice_then_success(strict: Plugin, strict_server: ApiServer) -> None:
-    strict_server.faults.append(Fault(path_prefix="/api/v1/pods", status=500, times=2))
-    result = strict.run("scan", "-A")
+def test_server_errors_twice_then_success(faulty: Plugin, faulty_server: ApiServer) -> None:
+    faulty_server.faults.append(Fault(path_prefix="/api/v1/pods", status=500, times=2))
+    result = faulty.run("scan", "-A")
     assert (result.returncode, result.stderr) == (0, MISSING_OWNER_WARNING)
     assert table_rows(result.stdout) == EXPECTED_ROWS
-    assert pod_list_statuses(strict_server) == [(500, False), (500, False), (200, False)]
+    assert pod_list_statuses(faulty_server) == [(500, False), (500, False), (200, False)]
 
 
-def test_unavailable_for_ever_is_one_clear_error(strict: Plugin, strict_server: ApiServer) -> None:
+def test_unavailable_for_ever_is_one_clear_error(faulty: Plugin, faulty_server: ApiServer) -> None:
     # Retry-After: 0 keeps the test fast; the backoff itself is tested without a clock in
     # tests/test_reliability_api.py.
-    strict_server.faults.append(Fault(status=503, times=None, headers={"Retry-After": "0"}))
-    result = strict.run("scan", "-A")
+    faulty_server.faults.append(Fault(status=503, times=None, headers={"Retry-After": "0"}))
+    result = faulty.run("scan", "-A")
     assert (result.returncode, result.stdout) == (1, "")
     assert_one_clean_line(result.stderr, "Error from server (ServiceUnavailable): the server is currently "
                                          "unable to handle the request")
-    assert pod_list_statuses(strict_server) == [(503, False)] * 5
+    assert pod_list_statuses(faulty_server) == [(503, False)] * 5
 
 
 def test_a_connection_closed_between_pages_is_retried(big: Plugin, big_server: ApiServer) -> None:
@@ -126,6 +168,19 @@ def test_a_connection_closed_between_pages_is_retried(big: Plugin, big_server: A
     doc = json.loads(result.stdout)
     assert doc["metadata"]["scanned"]["Pod"] == 1200
     assert pod_list_statuses(big_server) == [(200, False), (0, True), (200, True), (200, True)]
+
+
+def test_a_list_of_several_pages_reads_each_pod_once(paged_server: ApiServer | RealApiServer, plugin_bin: Path,
+                                                    tmp_path: Path) -> None:
+    plugin = plugin_for(paged_server, plugin_bin, tmp_path)
+    result = plugin.run("scan", "-A", "-o", "json")
+    assert (result.returncode, result.stderr) == (0, "")
+    doc = json.loads(result.stdout)
+    assert doc["metadata"]["scanned"]["Pod"] == 1200
+    assert [(i["namespace"], i["owner"]["name"], len(i["pods"])) for i in doc["items"]] == [
+        (namespace, "agent", PODS_PER_NAMESPACE) for namespace in BIG_NAMESPACES]
+    assert pod_list_statuses(paged_server) == [(200, False), (200, True), (200, True)]
+    assert all(r.query.get("limit") == ["500"] for r in paged_server.requests if r.path == "/api/v1/pods")
 
 
 # --- an expired list ------------------------------------------------------------------------------
@@ -155,19 +210,19 @@ def test_a_second_expiry_fails_clearly(big: Plugin, big_server: ApiServer) -> No
 # --- not retried ----------------------------------------------------------------------------------
 
 
-def test_request_timeout(strict: Plugin, strict_server: ApiServer) -> None:
-    strict_server.faults.append(Fault(status=None, delay=2))
-    result = strict.run("scan", "-A", "--request-timeout", "1s")
+def test_request_timeout(faulty: Plugin, faulty_server: ApiServer) -> None:
+    faulty_server.faults.append(Fault(status=None, delay=2))
+    result = faulty.run("scan", "-A", "--request-timeout", "1s")
     assert (result.returncode, result.stdout) == (1, "")
     assert_one_clean_line(result.stderr, "Unable to connect to the server: net/http: request canceled "
                                          "(Client.Timeout exceeded while awaiting headers)")
     # The server logs the request once its delay is over; wait for it so that it does not land
     # in the next test's log, and check nothing else was sent (a timeout is not retried).
     deadline = time.monotonic() + 10
-    while not strict_server.requests and time.monotonic() < deadline:
+    while not faulty_server.requests and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.2)
-    assert len(strict_server.requests) == 1
+    assert len(faulty_server.requests) == 1
 
 
 def test_wrong_certificate_authority_in_the_kubeconfig(strict: Plugin, strict_server: ApiServer) -> None:

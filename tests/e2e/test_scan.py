@@ -32,14 +32,22 @@ def test_only_get_requests_one_list_per_kind_and_no_owner_lookups(plugin: Plugin
         "/api/v1/pods", "/api/v1/replicationcontrollers", "/apis/apps/v1/daemonsets", "/apis/apps/v1/deployments",
         "/apis/apps/v1/namespaces/ci/replicasets/canary-7c9",
         "/apis/apps/v1/replicasets", "/apis/apps/v1/statefulsets", "/apis/batch/v1/cronjobs", "/apis/batch/v1/jobs"]
+
+
+def test_replicasets_and_jobs_are_listed_as_metadata_only(test_plugin: Plugin, test_server: ApiServer) -> None:
+    """Test server only: its log keeps the request headers. (What the real server answers to the
+    same Accept header is checked in tests/realapi/test_conformance.py.)"""
+    assert test_plugin.run("scan", "-A").returncode == 0
     # ReplicaSets and Jobs are listed as metadata only: their owners' templates are what is scanned.
-    accept = {r.path: dict(r.headers)["Accept"] for r in server.requests}
+    accept = {r.path: dict(r.headers)["Accept"] for r in test_server.requests}
     metadata_lists = {path for path, value in accept.items() if "as=PartialObjectMetadataList" in value}
     assert metadata_lists == {"/apis/apps/v1/replicasets", "/apis/batch/v1/jobs"}
     assert accept["/apis/apps/v1/namespaces/ci/replicasets/canary-7c9"] == "application/json"
 
 
-def test_a_server_without_metadata_lists_gives_the_same_report(plugin: Plugin, server) -> None:
+def test_a_server_without_metadata_lists_gives_the_same_report(test_plugin: Plugin, test_server: ApiServer) -> None:
+    """Test server only: a real one cannot be told to ignore `as=PartialObjectMetadataList`."""
+    plugin, server = test_plugin, test_server
     expected = plugin.run("scan", "-A", "-o", "json")
     server.partial_metadata = False  # whole objects for every request, as a proxy may send
     server.clear_requests()
@@ -124,8 +132,17 @@ def test_wide_output_names_pods_and_nodes(plugin: Plugin) -> None:
 def test_impersonation_headers_reach_the_server(plugin: Plugin, server) -> None:
     result = plugin.run("scan", "-n", "ci", "--as", "bob", "--as-group", "devs", "--as-group", "ops")
     assert result.returncode == 0, result.stderr
+    # The server acted as bob in the groups asked for, on the admin's credentials.
     request = server.requests[0]
-    headers = [(k.lower(), v) for k, v in request.headers]
+    assert (request.authenticated_user, request.user) == ("admin", "bob")
+    assert [g for g in request.groups if not g.startswith("system:")] == ["devs", "ops"]
+
+
+def test_impersonation_headers_are_sent_as_kubectl_sends_them(test_plugin: Plugin, test_server: ApiServer) -> None:
+    """Test server only: its log keeps the request headers."""
+    result = test_plugin.run("scan", "-n", "ci", "--as", "bob", "--as-group", "devs", "--as-group", "ops")
+    assert result.returncode == 0, result.stderr
+    headers = [(k.lower(), v) for k, v in test_server.requests[0].headers]
     assert ("impersonate-user", "bob") in headers
     assert [v for k, v in headers if k == "impersonate-group"] == ["devs", "ops"]
 

@@ -1,0 +1,588 @@
+"""A real etcd and kube-apiserver on loopback, loaded with test objects, for tests and benchmarks.
+
+`RealApiServer` starts etcd and the real kube-apiserver (TLS from a throw-away CA, a static
+token file, RBAC authorization, a service-account key pair, an audit log), waits for `/readyz`,
+creates the given objects through the API as an admin, and stops both by PID. No controller or
+kubelet runs: Pods are created with `nodeName` and `ownerReferences` already set, and each
+reference is pointed at the uid the server gave its owner. It offers what the end-to-end tests
+use of the test server (`write_kubeconfig`, `requests`, `clear_requests`), with the request log
+read from the server's own audit log, and turns a `tests.apiserver.Policy` into real Roles and
+bindings.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import trustme
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.apiserver import Policy, RequestRecord
+from tests.realapi.build import Binaries, ensure_built
+
+ADMIN_TOKEN = "admin-token"
+# Every token the end-to-end tests present; the static token file is read once, at start.
+DEFAULT_TOKENS = {"admin-token": "admin", "alice-token": "alice", "bob-token": "bob", "viewer-token": "viewer"}
+ADMIN_GROUPS = ("system:masters",)
+START_TIMEOUT = 180.0
+
+# kind -> (group/version path prefix, plural, namespaced)
+KINDS: dict[str, tuple[str, str, bool]] = {
+    "Namespace": ("api/v1", "namespaces", False),
+    "Node": ("api/v1", "nodes", False),
+    "ServiceAccount": ("api/v1", "serviceaccounts", True),
+    "Pod": ("api/v1", "pods", True),
+    "ReplicationController": ("api/v1", "replicationcontrollers", True),
+    "Deployment": ("apis/apps/v1", "deployments", True),
+    "ReplicaSet": ("apis/apps/v1", "replicasets", True),
+    "DaemonSet": ("apis/apps/v1", "daemonsets", True),
+    "StatefulSet": ("apis/apps/v1", "statefulsets", True),
+    "Job": ("apis/batch/v1", "jobs", True),
+    "CronJob": ("apis/batch/v1", "cronjobs", True),
+    "ClusterRole": ("apis/rbac.authorization.k8s.io/v1", "clusterroles", False),
+    "ClusterRoleBinding": ("apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
+    "RoleBinding": ("apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+}
+_VERB_METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
+                 "delete": "DELETE", "deletecollection": "DELETE"}
+_AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
+                 "rules": [{"level": "Metadata"}]}
+_POLICY_LABEL = "kubectl-dockershim.test/policy"
+
+
+class ServerError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rest_path(obj: Mapping[str, Any], *, named: bool = False) -> str:
+    prefix, plural, namespaced = KINDS[obj["kind"]]
+    metadata = obj.get("metadata") or {}
+    path = f"/{prefix}"
+    if namespaced:
+        path += f"/namespaces/{quote(metadata.get('namespace') or 'default')}"
+    path += f"/{plural}"
+    return path + f"/{quote(metadata['name'])}" if named else path
+
+
+class RealApiServer:
+    """etcd and kube-apiserver as two child processes; `start()` blocks until both serve."""
+
+    def __init__(self, objects: Sequence[Mapping[str, Any]] = (), tokens: Mapping[str, str] | None = None,
+                 policy: Policy | None = None, *, binaries: Binaries | None = None,
+                 workdir: str | os.PathLike[str] | None = None, log: Any = None,
+                 extra_args: Sequence[str] = ()) -> None:
+        self.objects = list(objects)
+        self.tokens = dict(DEFAULT_TOKENS if tokens is None else tokens)
+        self.tokens.setdefault(ADMIN_TOKEN, "admin")
+        self.policy = policy
+        self.extra_args = tuple(extra_args)  # more kube-apiserver flags
+        self._binaries = binaries
+        self._log = log
+        self._own_workdir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kubectl-dockershim-realapi-"))
+        self._ca = trustme.CA()
+        self._etcd: subprocess.Popen[bytes] | None = None
+        self._apiserver: subprocess.Popen[bytes] | None = None
+        self.etcd_url = ""
+        self.url = ""
+        self._audit_offset = 0
+        self.uids: dict[tuple[str, str, str], str] = {}  # (kind, namespace, name) -> uid given by the server
+        self.startup_seconds = 0.0
+        self.load_seconds = 0.0
+        self._local = threading.local()
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def __enter__(self) -> RealApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def ca_pem(self) -> bytes:
+        return self._ca.cert_pem.bytes()
+
+    @property
+    def audit_log(self) -> Path:
+        return self.workdir / "audit.log"
+
+    def start(self) -> RealApiServer:
+        binaries = self._binaries or ensure_built(self._log)
+        started = time.monotonic()
+        try:
+            self._start_etcd(binaries)
+            self._start_apiserver(binaries)
+            self._wait_ready()
+            self.startup_seconds = time.monotonic() - started
+            self.load(self.objects)
+            if self.policy is None:
+                self.allow_everyone()
+            else:
+                self.apply_policy(self.policy)
+        except BaseException:
+            self.stop()
+            raise
+        self.clear_requests()
+        return self
+
+    def _start_etcd(self, binaries: Binaries) -> None:
+        client, peer = free_port(), free_port()
+        self.etcd_url = f"http://127.0.0.1:{client}"
+        args = [str(binaries.etcd), "--name", "realapi", "--data-dir", str(self.workdir / "etcd"),
+                "--listen-client-urls", self.etcd_url, "--advertise-client-urls", self.etcd_url,
+                "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+                "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+                "--initial-cluster", f"realapi=http://127.0.0.1:{peer}",
+                "--unsafe-no-fsync",  # a throw-away store: no need to wait for the disk
+                "--log-level", "warn"]
+        self._etcd = self._spawn(args, "etcd.log")
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.etcd_url}/health", timeout=2) as answer:
+                    if json.loads(answer.read()).get("health") == "true":
+                        return
+            except (OSError, ValueError):
+                pass
+            self._check_alive(self._etcd, "etcd", "etcd.log")
+            if time.monotonic() > deadline:
+                raise ServerError(f"etcd did not become healthy in 30s:\n{self._tail('etcd.log')}")
+            time.sleep(0.1)
+
+    def _start_apiserver(self, binaries: Binaries) -> None:
+        pki = self.workdir / "pki"
+        pki.mkdir(parents=True, exist_ok=True)
+        cert = self._ca.issue_cert("127.0.0.1", "localhost", "kubernetes.default.svc")
+        cert.private_key_and_cert_chain_pem.write_to_path(str(pki / "serving.pem"))
+        cert.private_key_pem.write_to_path(str(pki / "serving.key"))
+        self._ca.cert_pem.write_to_path(str(pki / "ca.pem"))
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        (pki / "sa.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.TraditionalOpenSSL,
+                                                       serialization.NoEncryption()))
+        (pki / "sa.pub").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                                   serialization.PublicFormat.SubjectPublicKeyInfo))
+        lines = []
+        for token, user in self.tokens.items():
+            groups = ",".join(ADMIN_GROUPS) if user == "admin" else ""
+            lines.append(f'{token},{user},uid-{user},"{groups}"')
+        (pki / "tokens.csv").write_text("\n".join(lines) + "\n")
+        (self.workdir / "audit-policy.yaml").write_text(yaml.safe_dump(_AUDIT_POLICY))
+        port = free_port()
+        self.url = f"https://127.0.0.1:{port}"
+        args = [str(binaries.kube_apiserver),
+                "--etcd-servers", self.etcd_url,
+                "--bind-address", "127.0.0.1", "--secure-port", str(port),
+                "--advertise-address", "127.0.0.1",
+                "--endpoint-reconciler-type", "none",  # no kube-proxy: nothing would use the endpoints
+                "--tls-cert-file", str(pki / "serving.pem"), "--tls-private-key-file", str(pki / "serving.key"),
+                "--client-ca-file", str(pki / "ca.pem"),
+                "--token-auth-file", str(pki / "tokens.csv"),
+                "--authorization-mode", "RBAC",
+                "--service-account-key-file", str(pki / "sa.pub"),
+                "--service-account-signing-key-file", str(pki / "sa.key"),
+                "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+                "--service-cluster-ip-range", "10.96.0.0/16",
+                "--allow-privileged=true",
+                "--audit-policy-file", str(self.workdir / "audit-policy.yaml"),
+                "--audit-log-path", str(self.audit_log), "--audit-log-mode", "blocking",
+                "--etcd-compaction-interval", "0",  # compacted only when a test says so
+                "--cert-dir", str(pki), "--profiling=false", "-v", "1", *self.extra_args]
+        self._apiserver = self._spawn(args, "kube-apiserver.log")
+
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen[bytes]:
+        log = open(self.workdir / log_name, "wb")  # noqa: SIM115 - the child keeps it open
+        try:
+            # A session of its own, so Ctrl-C in a terminal reaches only `serve`, which stops both in order.
+            return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        finally:
+            log.close()
+
+    def _tail(self, log_name: str, lines: int = 40) -> str:
+        path = self.workdir / log_name
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def _check_alive(self, process: subprocess.Popen[bytes] | None, name: str, log_name: str) -> None:
+        if process is not None and process.poll() is not None:
+            raise ServerError(f"{name} exited with {process.returncode}:\n{self._tail(log_name)}")
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        last = ""
+        while time.monotonic() < deadline:
+            self._check_alive(self._apiserver, "kube-apiserver", "kube-apiserver.log")
+            try:
+                status, body = self.request("GET", "/readyz", timeout=5)
+                if status == 200:
+                    return
+                last = body.decode(errors="replace")
+            except (OSError, http.client.HTTPException) as err:
+                last = str(err)
+            time.sleep(0.25)
+        raise ServerError(f"kube-apiserver not ready in {START_TIMEOUT:.0f}s: {last}\n"
+                          f"{self._tail('kube-apiserver.log')}")
+
+    def stop(self) -> None:
+        """Stop kube-apiserver, then etcd, each by its PID: SIGTERM, then SIGKILL after 15s."""
+        for process in (self._apiserver, self._etcd):
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._apiserver = self._etcd = None
+        if self._own_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @property
+    def pids(self) -> tuple[int, ...]:
+        return tuple(p.pid for p in (self._etcd, self._apiserver) if p is not None)
+
+    # --- requests as the admin ----------------------------------------------------------------------
+
+    @property
+    def ca_path(self) -> str:
+        return str(self.workdir / "pki" / "ca.pem")
+
+    def _connection(self, timeout: float) -> http.client.HTTPSConnection:
+        """This thread's keep-alive connection: loading 100,000 objects must not pay a TLS handshake each."""
+        connection: http.client.HTTPSConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            context = ssl.create_default_context(cadata=self.ca_pem.decode())
+            host = urlsplit(self.url)
+            connection = http.client.HTTPSConnection(host.hostname or "127.0.0.1", host.port, context=context,
+                                                     timeout=timeout)
+            self._local.connection = connection
+        connection.timeout = timeout
+        return connection
+
+    def request(self, method: str, path: str, body: Any = None, *, token: str = ADMIN_TOKEN,
+                timeout: float = 30, content_type: str = "application/json",
+                headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        sent = {"Authorization": f"Bearer {token}", "Accept": "application/json", **(headers or {})}
+        if data is not None:
+            sent["Content-Type"] = content_type
+        for attempt in (1, 2):
+            connection = self._connection(timeout)
+            try:
+                connection.request(method, path, body=data, headers=sent)
+                answer = connection.getresponse()
+                return answer.status, answer.read()
+            except (http.client.HTTPException, OSError):
+                connection.close()
+                self._local.connection = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def create(self, obj: Mapping[str, Any], *, exist_ok: bool = False) -> dict[str, Any]:
+        status, body = self.request("POST", rest_path(obj), obj)
+        if status == 409 and exist_ok:
+            status, body = self.request("GET", rest_path(obj, named=True))
+        if status not in (200, 201):
+            raise ServerError(f"creating {obj['kind']}/{obj['metadata']['name']}: {status} {body[:500]!r}")
+        return dict(json.loads(body))
+
+    # --- objects ------------------------------------------------------------------------------------
+
+    def load(self, objects: Iterable[Mapping[str, Any]], workers: int = 4) -> None:
+        """Create `objects`: namespaces and the ServiceAccounts that pods name first (what the
+        service-account controller would have made: pods are admitted only with them), then the
+        other objects in order (owners before what they own), then the pods, `workers` at a time.
+        ownerReferences get the uids the server gave their owners; a pod's `status`, which create
+        ignores, is written through the status subresource."""
+        started = time.monotonic()
+        objects = list(objects)
+        namespaces = {str(o["metadata"]["namespace"]) for o in objects if KINDS[o["kind"]][2]}
+        namespaces |= {str(o["metadata"]["name"]) for o in objects if o["kind"] == "Namespace"}
+        accounts = {(n, "default") for n in namespaces}
+        for obj in objects:
+            spec = obj.get("spec") or {}
+            template = (spec.get("jobTemplate", {}).get("spec", {}) if obj["kind"] == "CronJob" else spec)
+            pod_spec = spec if obj["kind"] == "Pod" else (template.get("template") or {}).get("spec") or {}
+            if pod_spec.get("serviceAccountName"):
+                accounts.add((str(obj["metadata"].get("namespace") or "default"), str(pod_spec["serviceAccountName"])))
+        for name in sorted(namespaces):
+            self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, exist_ok=True)
+        for namespace, name in sorted(accounts):
+            self.create({"apiVersion": "v1", "kind": "ServiceAccount",
+                         "metadata": {"name": name, "namespace": namespace}}, exist_ok=True)
+        for obj in objects:
+            if obj["kind"] not in ("Namespace", "Pod"):
+                self._create_recorded(obj)
+        pods = [obj for obj in objects if obj["kind"] == "Pod"]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for _ in pool.map(self._create_recorded, pods):
+                pass
+        self.load_seconds = time.monotonic() - started
+
+    def _create_recorded(self, obj: Mapping[str, Any]) -> None:
+        created = self.create(self._with_server_uids(obj))
+        meta = created["metadata"]
+        self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
+        if obj["kind"] == "Pod" and obj.get("status"):
+            # qosClass is the server's to compute (from the resources) and may not change afterwards.
+            wanted = {**obj["status"], "qosClass": created.get("status", {}).get("qosClass")}
+            status, body = self.request("PUT", rest_path(obj, named=True) + "/status", {**created, "status": wanted})
+            if status != 200:
+                raise ServerError(f"status of Pod/{meta['name']}: {status} {body[:300]!r}")
+
+    def _with_server_uids(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        body = json.loads(json.dumps(obj))
+        metadata = body.setdefault("metadata", {})
+        metadata.pop("uid", None)
+        metadata.pop("resourceVersion", None)
+        namespace = metadata.get("namespace", "")
+        spec = body.get("spec") or {}
+        if body["kind"] == "Job" and not spec.get("manualSelector"):
+            # The server makes a Job's selector and its template's controller-uid labels from the uid
+            # it gives the Job, and refuses ones made for another uid (as a dumped Job has).
+            spec.pop("selector", None)
+            labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            for key in ("controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
+                        "batch.kubernetes.io/job-name"):
+                labels.pop(key, None)
+        if body["kind"] == "Pod" and spec.get("priorityClassName"):
+            # Priority admission computes both from the class and refuses values that differ.
+            spec.pop("priority", None)
+            spec.pop("preemptionPolicy", None)
+        for ref in metadata.get("ownerReferences") or []:
+            scope = namespace if KINDS.get(ref.get("kind"), ("", "", True))[2] else ""
+            uid = self.uids.get((ref.get("kind"), scope, ref.get("name")))
+            if uid:
+                ref["uid"] = uid
+        return body
+
+    def apply(self, documents: Iterable[Mapping[str, Any]]) -> None:
+        """Create manifests as they are written (e.g. deploy/rbac.yaml), in order; those that
+        exist already are left as they are."""
+        for doc in documents:
+            self.create(doc, exist_ok=True)
+
+    def service_account_token(self, namespace: str, name: str) -> str:
+        """A bound token for the ServiceAccount, from the TokenRequest API, as a pod would be given."""
+        status, body = self.request("POST", f"/api/v1/namespaces/{quote(namespace)}/serviceaccounts/"
+                                            f"{quote(name)}/token",
+                                    {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                                     "spec": {"expirationSeconds": 3600}})
+        if status != 201:
+            raise ServerError(f"token for {namespace}/{name}: {status} {body[:300]!r}")
+        return str(json.loads(body)["status"]["token"])
+
+    # --- RBAC ---------------------------------------------------------------------------------------
+
+    def allow_everyone(self) -> None:
+        """What the test server does without a policy: every authenticated user may do anything."""
+        self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                     "metadata": {"name": "test-policy-everyone", "labels": {_POLICY_LABEL: "true"}},
+                     "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                                   "name": "system:authenticated"}],
+                     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                 "name": "cluster-admin"}}, exist_ok=True)
+        self._wait_allowed("someone", "list", "pods", "")
+
+    def apply_policy(self, policy: Policy) -> None:
+        """Each user's rules as a ClusterRole, bound cluster-wide (rule without namespaces) or by
+        a RoleBinding in each of its namespaces; returns once the authorizer enforces them."""
+        checks: list[tuple[str, str, str, str]] = []
+        for user, rules in policy.rules.items():
+            if user == "admin":
+                continue  # system:masters already
+            for rule in rules:
+                entry: dict[str, Any] = {"apiGroups": ["*"], "resources": list(rule.resources),
+                                         "verbs": list(rule.verbs)}
+                if rule.names is not None:
+                    entry["resourceNames"] = list(rule.names)
+                # Named after the user and the rule, so applying the same policy twice changes nothing
+                # and two policies never overwrite each other's roles.
+                digest = hashlib.sha256(repr((user, rule)).encode()).hexdigest()[:10]
+                role_name = f"test-policy-{user}-{digest}".replace(":", "-")
+                labels = {_POLICY_LABEL: "true"}
+                self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                             "metadata": {"name": role_name, "labels": labels}, "rules": [entry]}, exist_ok=True)
+                subject = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+                role_ref = {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name}
+                if rule.namespaces is None:
+                    self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                                 "metadata": {"name": role_name, "labels": labels},
+                                 "subjects": subject, "roleRef": role_ref}, exist_ok=True)
+                    checks.append((user, rule.verbs[0], rule.resources[0], ""))
+                for namespace in rule.namespaces or ():
+                    self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                                 "metadata": {"name": role_name, "namespace": namespace, "labels": labels},
+                                 "subjects": subject, "roleRef": role_ref}, exist_ok=True)
+                    checks.append((user, rule.verbs[0], rule.resources[0], namespace))
+        for user, verb, resource, namespace in checks:
+            self._wait_allowed(user, verb, resource, namespace)
+
+    def _wait_allowed(self, user: str, verb: str, resource: str, namespace: str) -> None:
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                  "spec": {"user": user, "groups": ["system:authenticated"],
+                           "resourceAttributes": {"verb": "get" if verb == "*" else verb,
+                                                  "resource": "pods" if resource == "*" else resource,
+                                                  "namespace": namespace}}}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status, body = self.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
+            if status == 201 and json.loads(body).get("status", {}).get("allowed"):
+                return
+            time.sleep(0.05)
+        raise ServerError(f"RBAC for {user} ({verb} {resource} in {namespace or 'the cluster'}) not in force after 20s")
+
+    # --- etcd ---------------------------------------------------------------------------------------
+
+    def _etcd_call(self, method: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        request = urllib.request.Request(f"{self.etcd_url}/v3/{method}", data=json.dumps(body).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return dict(json.loads(answer.read()))
+
+    def etcd_revision(self) -> int:
+        answer = self._etcd_call("kv/range", {"key": base64.b64encode(b"/").decode(), "limit": 1})
+        return int(answer["header"]["revision"])
+
+    def compact(self) -> int:
+        """Write one key and compact etcd to that revision: every older resourceVersion (and so
+        every continue token handed out so far) is gone, as after the server's periodic compaction."""
+        key = base64.b64encode(b"/kubectl-dockershim-test/compaction").decode()
+        put = self._etcd_call("kv/put", {"key": key, "value": base64.b64encode(uuid.uuid4().bytes).decode()})
+        revision = int(put["header"]["revision"])
+        self._etcd_call("kv/compaction", {"revision": revision, "physical": True})
+        return revision
+
+    # --- what the end-to-end tests use of the test server -------------------------------------------
+
+    def write_kubeconfig(self, path: str | os.PathLike[str], token: str | None = ADMIN_TOKEN,
+                         context: str = "test", namespace: str | None = None,
+                         extra_contexts: Mapping[str, Mapping[str, str]] | None = None,
+                         client_cert: tuple[str, str] | None = None) -> str:
+        """The test server's `write_kubeconfig`, for this server (same arguments, same meaning)."""
+        ca_b64 = base64.b64encode(self.ca_pem).decode()
+        clusters = [{"name": context, "cluster": {"server": self.url, "certificate-authority-data": ca_b64}}]
+        users: list[dict[str, Any]] = []
+        contexts: list[dict[str, Any]] = []
+        main: dict[str, str | None] = {"token": token, "namespace": namespace}
+        if client_cert:
+            main["client_certificate"], main["client_key"] = client_cert
+
+        def add(name: str, cluster: str, spec: Mapping[str, str | None]) -> None:
+            user: dict[str, str] = {}
+            if spec.get("token"):
+                user["token"] = str(spec["token"])
+            if spec.get("client_certificate"):
+                user["client-certificate"] = str(spec["client_certificate"])
+                user["client-key"] = str(spec.get("client_key") or "")
+            users.append({"name": name, "user": user})
+            ctx: dict[str, str] = {"cluster": cluster, "user": name}
+            if spec.get("namespace"):
+                ctx["namespace"] = str(spec["namespace"])
+            contexts.append({"name": name, "context": ctx})
+
+        add(context, context, main)
+        for name, given in (extra_contexts or {}).items():
+            spec: dict[str, str | None] = dict(given)
+            if "token" not in spec and "client_certificate" not in spec:
+                spec.update({k: v for k, v in main.items() if k != "namespace"})
+            cluster = context
+            if spec.get("server"):
+                cluster = name
+                clusters.append({"name": name, "cluster": {"server": spec["server"],
+                                                           "certificate-authority-data": ca_b64}})
+            add(name, cluster, spec)
+        doc = {"apiVersion": "v1", "kind": "Config", "current-context": context, "clusters": clusters,
+               "contexts": contexts, "users": users}
+        Path(path).write_text(yaml.safe_dump(doc, sort_keys=False))
+        return str(path)
+
+    def issue_client_cert(self, user: str, group: str = "system:authenticated") -> tuple[str, str]:
+        """(certificate, key) paths of a client certificate for `user` in `group` (CN and O), as
+        the test server's: the server trusts this CA for clients too."""
+        leaf = self._ca.issue_cert("client.invalid", common_name=user, organization_name=group)
+        cert, key = self.workdir / f"client-{user}.crt", self.workdir / f"client-{user}.key"
+        leaf.cert_chain_pems[0].write_to_path(str(cert))
+        leaf.private_key_pem.write_to_path(str(key))
+        return str(cert), str(key)
+
+    def clear_requests(self) -> None:
+        self._sync_audit()
+        self._audit_offset = self.audit_log.stat().st_size if self.audit_log.exists() else 0
+
+    def _sync_audit(self) -> str:
+        """Send a marker request and wait until the audit log has it: every request answered
+        before it is then in the log too."""
+        marker = uuid.uuid4().hex
+        self.request("GET", f"/version?audit-marker={marker}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.audit_log.exists() and marker in self.audit_log.read_text(errors="replace")[self._audit_offset:]:
+                return marker
+            time.sleep(0.02)
+        raise ServerError("the audit log did not record a request within 10s")
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Requests since `clear_requests()`, from the audit log, as the test server records them
+        (less the headers, which an audit event does not keep); the server's own loopback calls and
+        the marker requests are left out."""
+        marker = self._sync_audit()
+        with open(self.audit_log, "rb") as log:
+            log.seek(self._audit_offset)
+            lines = log.read().decode(errors="replace").splitlines()
+        records = []
+        for line in lines:
+            event = json.loads(line)
+            user = event.get("user") or {}
+            # A request that failed authentication is audited once, at ResponseStarted.
+            if event.get("stage") != "ResponseComplete" and not (
+                    event.get("stage") == "ResponseStarted" and not user.get("username")):
+                continue
+            if "audit-marker=" in event.get("requestURI", ""):
+                if marker in event["requestURI"]:
+                    break
+                continue
+            if user.get("username") == "system:apiserver":
+                continue  # the server's own loopback client
+            split = urlsplit(event["requestURI"])
+            impersonated = event.get("impersonatedUser") or {}
+            authenticated = user.get("username")
+            records.append(RequestRecord(
+                method=_VERB_METHODS.get(event.get("verb", ""), event.get("verb", "").upper()),
+                path=split.path, query=parse_qs(split.query, keep_blank_values=True),
+                user=impersonated.get("username") or authenticated,
+                status=int((event.get("responseStatus") or {}).get("code") or 0),
+                headers=[], groups=tuple(impersonated.get("groups") or ()),
+                authenticated_user=authenticated))
+        return records
