@@ -18,6 +18,7 @@ from plugin import queries
 from plugin.errors import ApiError
 from plugin.models import ObjectRef
 from plugin.resources import WORKLOAD_RESOURCES, Resource, resource_for_kind
+from plugin.validation import path_segment_problems
 
 # Kinds worth fetching to continue the walk. Anything else is a leaf we report as is.
 WALKABLE_KINDS = frozenset(r.kind for r in WORKLOAD_RESOURCES)
@@ -268,6 +269,8 @@ class ClusterLookup:
     def prefetch(self, wanted: Iterable[tuple[str, str | None, str]]) -> None:
         groups: dict[tuple[str, str | None], set[str]] = {}
         for kind, namespace, name in wanted:
+            if path_segment_problems(name):
+                continue  # get() answers it without a request
             if (kind, namespace, name) not in self._cache and not self._known_missing(kind, namespace):
                 groups.setdefault((kind, namespace), set()).add(name)
         for (kind, namespace), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
@@ -291,6 +294,9 @@ class ClusterLookup:
     def get(self, kind: str, namespace: str | None, name: str) -> dict | Missing:
         key = (kind, namespace, name)
         if key not in self._cache and self._known_missing(kind, namespace):
+            return Missing.NOT_FOUND
+        if key not in self._cache and path_segment_problems(name):
+            # A reference no object can answer (`..`, a `/`): forged or broken, never sent in a URL.
             return Missing.NOT_FOUND
         if key not in self._cache:
             resource = resource_for_kind(kind)

@@ -266,3 +266,14 @@ def test_selector_fallback_only_for_input_without_referencing_pods() -> None:
     assert twice.selector_owner("default", {"app": "agent"}) is None  # ambiguous: no guess
     lookup.add("Pod", pod("p", SPEC, owners=[owner_ref("DaemonSet", "agent")]))
     assert lookup.selector_owner("default", {"app": "agent"}) is None  # a dump: references decide
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "x%2F"])
+def test_a_reference_no_object_can_answer_is_not_found_without_a_request(name: str) -> None:
+    """A forged ownerReference name must neither reach a URL nor stop the scan."""
+    pods = [pod("p", SPEC, owners=[owner_ref("ReplicaSet", name)]), pod("q", SPEC, owners=[owner_ref("ReplicaSet", name)])]
+    api = FakeApi([])
+    chains = resolve_chains(_starts(pods), ClusterLookup(api))
+    assert [[r.describe_marked() for r in c] for c in chains] == [[f"Pod/{p}", f"ReplicaSet/{name} (not found)"]
+                                                                  for p in ("p", "q")]
+    assert api.calls == []
