@@ -211,8 +211,14 @@ def test_agents_json_schema() -> None:
         assert all(set(h) == {"key", "value"} for h in a["label_hints"])
         assert a["docker_uses"] and all(isinstance(u, str) and u for u in a["docker_uses"])
         migration = a["migration"]
-        assert set(migration) == {"summary", "containerd", "crio"}
+        assert set(migration) <= {"summary", "containerd", "crio", "side_effects"}
         assert migration["summary"].strip() and migration["containerd"] and migration["crio"], a["id"]
+        for step in migration["containerd"] + migration["crio"] + migration.get("side_effects", []):
+            assert isinstance(step, str) or (set(step) <= {"text", "findings", "before", "since"} and step["text"])
+        assert a["sources"], a["id"]
+        for source in a["sources"]:
+            assert set(source) == {"url", "read"} and source["url"].startswith("https://"), a["id"]
+            assert source["read"] is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", source["read"]), a["id"]
         for signal in a["migrated_signals"]:
             kinds = set(signal) - {"value_contains"}
             assert len(kinds) == 1 and kinds <= set(catalogue.SIGNAL_KINDS), (a["id"], signal)
