@@ -166,6 +166,13 @@ def test_steps_follow_the_version(tag: str, upgrade: bool, note: str) -> None:
     assert any("Upgrade the agent image to 7.27" in t for t in _texts(e)) == upgrade
 
 
+def test_neuvector_after_5_3_drops_the_runtime_settings() -> None:
+    old = _explain(yaml.safe_load((ROOT / "tests/manifests/agents/neuvector-controller.yaml").read_text()))
+    new = _explain(yaml.safe_load((ROOT / "tests/manifests/agents/migrated/neuvector-controller.yaml").read_text()))
+    assert any("containerd.enabled=true" in t for t in _texts(old))
+    assert new.migration is None or not any("containerd.enabled=true" in t for t in _texts(new))
+
+
 # --------------------------------------------------------------------------------------------- unknown images
 
 
@@ -203,7 +210,8 @@ def test_side_effects_are_named() -> None:
     (side,) = e.migration.side_effects
     assert "docker.*" in side.text and "containerd.*" in side.text and "cri.*" in side.text
     assert "Side effects:\n    - Metrics change name" in _described(e)
-    for agent_id, words in (("metricbeat", "docker.*"),):
+    for agent_id, words in (("telegraf", "kubernetes_pod_container"), ("opentelemetry-collector", "kubeletstats"),
+                            ("aws-for-fluent-bit", "metric filters"), ("metricbeat", "docker.*")):
         agent = catalogue.agent_by_id(agent_id)
         assert agent is not None and any(words in s.text for s in agent.side_effects), agent_id
 
