@@ -31,6 +31,12 @@ DETECTS_RUNTIME = ("auto", "config", "none", "unsupported")
 # `docker_host: elsewhere` is computed by the rules module (`docker_host_away_from_node`), so a
 # migrated signal and the DS005 rule read DOCKER_HOST with one definition of "the node".
 SIGNAL_KINDS = ("env", "arg_contains", "host_path", "min_version", "image_tag", "docker_host")
+# A step may name the findings it answers by rule id; the ids are checked against the rules' registry
+# by the tests (importing the rules here would make loading the catalogue pull in the rule engine).
+# A tag is a rule id, optionally narrowed to one kind of its findings ("DS004:logs" for Docker's
+# container-log directory, "DS004:data" for the rest of /var/lib/docker).
+_RULE_ID = re.compile(r"DS\d{3}(?::[a-z]+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 _VERSION = re.compile(r"v?(\d+(?:\.\d+)*)")
 
@@ -49,6 +55,40 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One migration step and when it applies: to which findings (rule ids; none means whatever was
+    found) and to which versions of the agent's image (`before`: only below that version or when the
+    tag says no version; `since`: only from that version, read from the tag)."""
+
+    text: str
+    findings: tuple[str, ...] = ()  # rule ids or narrowed tags ("DS004:logs")
+    before: str | None = None
+    since: str | None = None
+
+    def applies(self, rule_ids: Iterable[str], version: tuple[int, ...] | None) -> bool:
+        if self.findings and not set(self.findings) & set(rule_ids):
+            return False
+        if self.since is not None:
+            since = _version(self.since)
+            if version is None or since is None or not _at_least(version, since):
+                return False
+        if self.before is not None:
+            before = _version(self.before)
+            if version is not None and before is not None and _at_least(version, before):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Source:
+    """A vendor page, chart or manifest the entry was checked against, and the day it was read
+    (None: kept from an earlier version of the catalogue, not re-read)."""
+
+    url: str
+    read: str | None
+
+
+@dataclass(frozen=True)
 class Agent:
     id: str
     name: str
@@ -57,8 +97,8 @@ class Agent:
     auto_since: str | None  # first version that finds containerd/CRI-O by itself, if known
     docker_uses: tuple[str, ...]
     migration_summary: str
-    containerd_steps: tuple[str, ...]
-    crio_steps: tuple[str, ...]
+    containerd_steps: tuple[Step, ...]
+    crio_steps: tuple[Step, ...]
     docs: str
     images: tuple[str, ...] = ()
     pod_name_hints: tuple[str, ...] = ()
@@ -66,11 +106,25 @@ class Agent:
     migrated_signals: tuple[Signal, ...] = ()
     docker_env: tuple[Signal, ...] = ()
     docker_args: tuple[str, ...] = ()
+    side_effects: tuple[Step, ...] = ()  # what changes for the people who use the agent's data
+    sources: tuple[Source, ...] = ()
 
     @property
     def guidance(self) -> str:
-        """Summary and every step as one text, for printers that show a single field."""
-        return "\n".join([self.migration_summary, *self.containerd_steps, *self.crio_steps])
+        """Summary, every step and side effect as one text, for printers that show a single field."""
+        steps = (*self.containerd_steps, *self.crio_steps, *self.side_effects)
+        return "\n".join([self.migration_summary, *(s.text for s in steps)])
+
+
+@dataclass(frozen=True)
+class GenericGuidance:
+    """Vendor-neutral advice for a workload no catalogue entry matches: steps per rule, the docker
+    CLI's crictl equivalents, and the Kubernetes documentation page on migrating agents."""
+
+    summary: str
+    steps: tuple[Step, ...]
+    cli_equivalents: tuple[tuple[str, str], ...]  # (docker subcommand, what to use instead)
+    docs: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +135,7 @@ class AgentMatch:
     strong: bool  # image match = True; name/label hint = False
     migrated: tuple[str, ...]  # migrated signals found, human-readable
     docker_signals: tuple[str, ...] = ()  # this agent's own signs of using Docker (env, args) found
+    image: str | None = None  # the image that matched; None for a hint
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +248,37 @@ def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _step(raw: object, where: str) -> Step:
+    if isinstance(raw, str) and raw:
+        return Step(raw)
+    if not isinstance(raw, dict) or set(raw) - {"text", "findings", "before", "since"}:
+        raise CatalogueError(f"{where}: a step is a string or {{'text', 'findings', 'before', 'since'}}")
+    text = _field(raw, "text", str, where)
+    findings = _strings(raw, "findings", where)
+    if not text or not all(_RULE_ID.fullmatch(f) for f in findings):
+        raise CatalogueError(f"{where}: bad step {raw!r}")
+    bounds = {key: _field(raw, key, str, where, optional=True) for key in ("before", "since")}
+    if any(v is not None and _version(v) is None for v in bounds.values()):
+        raise CatalogueError(f"{where}: before/since must be versions in {raw!r}")
+    return Step(text, findings, bounds["before"], bounds["since"])
+
+
+def _steps(entry: dict[str, Any], key: str, where: str) -> tuple[Step, ...]:
+    return tuple(_step(raw, f"{where}.{key}") for raw in _field(entry, key, list, where, optional=True) or [])
+
+
+def _sources(entry: dict[str, Any], where: str) -> tuple[Source, ...]:
+    found = []
+    for raw in _field(entry, "sources", list, where, optional=True) or []:
+        url = raw.get("url") if isinstance(raw, dict) else None
+        read = raw.get("read") if isinstance(raw, dict) else None
+        if not isinstance(url, str) or not url.startswith("https://") \
+                or not (read is None or (isinstance(read, str) and _DATE.fullmatch(read))):
+            raise CatalogueError(f"{where}: a source is {{'url': 'https://...', 'read': 'YYYY-MM-DD' or null}}")
+        found.append(Source(url, read))
+    return tuple(found)
+
+
 def _signal(raw: object, where: str, allowed: Iterable[str]) -> Signal:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{where}: a signal must be an object")
@@ -233,8 +319,10 @@ def _agent(raw: object, index: int) -> Agent:
         auto_since=_field(raw, "auto_since", str, where, optional=True),
         docker_uses=_strings(raw, "docker_uses", where),
         migration_summary=_field(migration, "summary", str, where + ".migration"),
-        containerd_steps=_strings(migration, "containerd", where + ".migration"),
-        crio_steps=_strings(migration, "crio", where + ".migration"),
+        containerd_steps=_steps(migration, "containerd", where + ".migration"),
+        crio_steps=_steps(migration, "crio", where + ".migration"),
+        side_effects=_steps(migration, "side_effects", where + ".migration"),
+        sources=_sources(raw, where),
         docs=_field(raw, "docs", str, where),
         images=_strings(raw, "images", where),
         pod_name_hints=_strings(raw, "pod_name_hints", where),
@@ -266,6 +354,61 @@ def load_catalogue() -> tuple[Agent, ...]:
     if len(set(ids)) != len(ids):
         raise CatalogueError(f"{DATA_FILE}: duplicate agent ids")
     return agents
+
+
+@cache
+def generic_guidance() -> GenericGuidance:
+    """The advice for workloads of unknown images (the `generic` object of agents.json)."""
+    raw = _field(_document(), "generic", dict, DATA_FILE)
+    mapping = _field(raw, "cli_equivalents", dict, "generic")
+    if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()):
+        raise CatalogueError("generic.cli_equivalents maps docker subcommands to strings")
+    return GenericGuidance(summary=_field(raw, "summary", str, "generic"), steps=_steps(raw, "steps", "generic"),
+                           cli_equivalents=tuple(mapping.items()), docs=_field(raw, "docs", str, "generic"))
+
+
+def image_version(image: str | None) -> tuple[int, ...] | None:
+    """The version an image tag spells ("gcr.io/datadoghq/agent:7.50.3-jmx" -> (7, 50, 3)), None
+    without a tag or for a tag such as "latest"."""
+    return _version(image_tag(image)) if image else None
+
+
+def applicable(steps: Iterable[Step], rule_ids: Iterable[str], image: str | None) -> tuple[Step, ...]:
+    """The steps that apply to these findings and to the version of this image."""
+    found, version = tuple(rule_ids), image_version(image)
+    return tuple(s for s in steps if s.applies(found, version))
+
+
+def version_note(agent: Agent, image: str | None) -> str | None:
+    """What the image's version means for an agent that finds the runtime by itself from
+    `auto_since`: "7.50.3 is newer than 7.27: ...", or why it does not yet; None otherwise."""
+    if agent.detects_runtime != "auto" or not agent.auto_since:
+        return None
+    since, tag = agent.auto_since, image_tag(image) if image else None
+    version, minimum = _version(tag), _version(since)
+    if minimum is None:
+        return None
+    if version is None:
+        return (f"the image tag ({tag or 'none'}) does not say its version: {agent.name} finds containerd "
+                f"and CRI-O by itself from {since}; check the version it runs")
+    if not _at_least(version, minimum):
+        return (f"{tag} is older than {since}: upgrade to {since} or later and {agent.name} finds containerd "
+                "and CRI-O by itself, or configure it as below")
+    relation = f"{since} itself" if _at_least(minimum, version) else f"newer than {since}"
+    return f"{tag} is {relation}: {agent.name} finds containerd and CRI-O by itself"
+
+
+# `docker ps`, `/usr/bin/docker -H unix:///s logs x`, `sh -c 'docker top x'`: the subcommand after
+# the global options (an option's value may follow it as the next word).
+_DOCKER_WORD = re.compile(r"(?:^|[\s;&|(`'\"])(?:[\w./-]*/)?docker\s+"
+                          r"(?:-{1,2}[\w-]+(?:=\S+|\s+[^-\s]\S*)?\s+)*([a-z]+)")
+
+
+def cli_equivalents(evidence: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """For the docker commands named in findings' evidence ("docker ps -q", "sh -c 'docker logs x'"),
+    what to run instead, in the order of the catalogue's mapping."""
+    named = {m.group(1) for text in evidence for m in _DOCKER_WORD.finditer(text)}
+    return tuple((command, instead) for command, instead in generic_guidance().cli_equivalents if command in named)
 
 
 @cache
@@ -449,4 +592,5 @@ def identify(pod_spec: dict[str, Any], metadata: dict[str, Any]) -> AgentMatch |
     docker = _unique([*(hit for signal in agent.docker_env for hit in _env_hits(signal, containers)),
                       *(hit for needle in agent.docker_args for hit in _arg_hits(needle, containers))])
     return AgentMatch(agent=agent, evidence=evidence, container=container, strong=strong,
-                      migrated=migrated, docker_signals=docker)
+                      migrated=migrated, docker_signals=docker,
+                      image=matched_container.image if matched_container else None)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from plugin import queries
+from plugin import paths, queries
 from plugin.errors import ApiError, UsageError
 from plugin.models import AgentRef, Finding, ObjectRef
 from plugin.owners import OwnerLookup, resolve_chains
@@ -18,6 +19,9 @@ from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
 from plugin.resources import Resource, resource_for_type
 from plugin.rules import RuleSettings, run_rules
 from plugin.scan import mark_migrated
+
+if TYPE_CHECKING:
+    from plugin.catalogue import Step
 
 
 @dataclass(frozen=True)
@@ -31,13 +35,115 @@ class AgentGuidance:
     detects_runtime: str  # auto, config, none or unsupported
     auto_since: str | None
     summary: str
-    containerd_steps: tuple[str, ...]
+    containerd_steps: tuple[str, ...]  # every step of the catalogue entry; `Migration` has those that apply
     crio_steps: tuple[str, ...]
     docs: str
     migrated: tuple[str, ...]
+    image: str | None = None  # the image that identified it (its tag decides version-bound steps)
 
     def ref(self) -> AgentRef:
         return AgentRef(self.id, self.name, self.evidence, self.strong, self.migrated)
+
+
+RUNTIMES = ("containerd", "cri-o", "any")
+
+
+@dataclass(frozen=True)
+class MigrationStep:
+    """One step to take, for one runtime ("any" for both), with the rules of the findings it answers."""
+
+    runtime: str  # one of RUNTIMES
+    text: str
+    findings: tuple[str, ...]
+    general: bool = False  # an untagged step: it applies whatever was found (`findings` is then all of them)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """The steps that fit the workload in front of us: only those for what was found, for the
+    version its image runs, with the vendor's side effects; the same data for every printer."""
+
+    summary: str
+    version_note: str | None
+    steps: tuple[MigrationStep, ...]
+    side_effects: tuple[MigrationStep, ...]
+    docs: str
+    agent: str | None  # the catalogue id, None for an unknown workload
+
+    def for_runtime(self, runtime: str) -> tuple[MigrationStep, ...]:
+        return tuple(s for s in self.steps if s.runtime == runtime)
+
+
+def finding_tags(finding: Finding) -> tuple[str, ...]:
+    """What a step may be tagged with to answer this finding: its rule id and, for DS004, whether
+    the mount holds Docker's container logs ("DS004:logs"), its other data ("DS004:data"), or both
+    (the whole /var/lib/docker)."""
+    if finding.rule_id != "DS004" or not finding.host_path:
+        return (finding.rule_id,)
+    path = paths.canonical(paths.join(finding.host_path, finding.sub_path))
+    kinds = []
+    if paths.is_within(path, paths.DOCKER_CONTAINER_LOGS) or paths.is_within(paths.DOCKER_CONTAINER_LOGS, path):
+        kinds.append("DS004:logs")
+    if not paths.is_within(path, paths.DOCKER_CONTAINER_LOGS):
+        kinds.append("DS004:data")
+    return ("DS004", *kinds)
+
+
+def _answered(step: Step, rule_ids: tuple[str, ...], tags: tuple[str, ...]) -> tuple[str, ...]:
+    if not step.findings:
+        return rule_ids
+    return tuple(r for r in rule_ids if any(t == r or t.startswith(r + ":") for t in step.findings if t in tags))
+
+
+def _migration_step(runtime: str, step: Step, rule_ids: tuple[str, ...], tags: tuple[str, ...]) -> MigrationStep:
+    return MigrationStep(runtime, step.text, _answered(step, rule_ids, tags), general=not step.findings)
+
+
+def _cli_steps(findings: Iterable[Finding]) -> tuple[MigrationStep, ...]:
+    """The crictl equivalent of each docker command a DS006 finding names."""
+    from plugin import catalogue
+
+    evidence = [f.evidence for f in findings if f.rule_id == "DS006" and f.evidence]
+    return tuple(MigrationStep("any", f"Instead of `docker {command}`: {instead}", ("DS006",))
+                 for command, instead in catalogue.cli_equivalents(evidence))
+
+
+def migration_for(agent: AgentGuidance | None, findings: Iterable[Finding]) -> Migration | None:
+    """The migration advice for these findings: the agent's steps that apply to them and to its
+    image's version, or the vendor-neutral steps for an unknown workload; None without findings."""
+    return workloads_migration(agent.id if agent else None, findings, [agent.image if agent else None])
+
+
+def workloads_migration(agent_id: str | None, findings: Iterable[Finding],
+                        images: Iterable[str | None]) -> Migration | None:
+    """The advice for one agent across workloads (or for the unknown ones, `agent_id` None): a step
+    applies when it applies to any of the images, each step once; None without findings."""
+    from plugin import catalogue
+
+    found = tuple(findings)
+    rule_ids = tuple(sorted({f.rule_id for f in found}))
+    tags = tuple(sorted({t for f in found for t in finding_tags(f)}))
+    if not rule_ids:
+        return None
+    seen = tuple(dict.fromkeys(images)) or (None,)
+    entry = catalogue.agent_by_id(agent_id) if agent_id else None
+    if entry is None:
+        generic = catalogue.generic_guidance()
+        steps = [_migration_step("any", s, rule_ids, tags) for s in catalogue.applicable(generic.steps, tags, None)]
+        return Migration(summary=generic.summary, version_note=None, steps=(*steps, *_cli_steps(found)),
+                         side_effects=(), docs=generic.docs, agent=None)
+
+    def fitting(candidates: tuple[Step, ...]) -> list[Step]:
+        wanted = {s for image in seen for s in catalogue.applicable(candidates, tags, image)}
+        return [s for s in candidates if s in wanted]
+
+    steps = [_migration_step(runtime, s, rule_ids, tags)
+             for runtime, candidates in (("containerd", entry.containerd_steps), ("cri-o", entry.crio_steps))
+             for s in fitting(candidates)]
+    side = tuple(_migration_step("any", s, rule_ids, tags) for s in fitting(entry.side_effects))
+    note = catalogue.version_note(entry, seen[0]) if len(seen) == 1 else None
+    return Migration(summary=entry.migration_summary, version_note=note, steps=(*steps, *_cli_steps(found)),
+                     side_effects=side, docs=entry.docs, agent=entry.id)
 
 
 @dataclass(frozen=True)
@@ -50,6 +156,7 @@ class Explanation:
     images: tuple[tuple[str, str], ...]  # (container, image)
     pods: tuple[str, ...] = field(default=())  # for a workload: the pods it owns
     note: str | None = None  # how it was explained, when not from the object itself
+    migration: Migration | None = None  # the steps that apply to `findings`; None without findings
 
 
 @dataclass(frozen=True)
@@ -134,8 +241,8 @@ def guidance(spec: dict, metadata: dict) -> AgentGuidance | None:
     return AgentGuidance(
         id=agent.id, name=agent.name, vendor=agent.vendor, evidence=match.evidence, strong=match.strong,
         container=match.container, detects_runtime=agent.detects_runtime, auto_since=agent.auto_since,
-        summary=agent.migration_summary, containerd_steps=agent.containerd_steps, crio_steps=agent.crio_steps,
-        docs=agent.docs, migrated=migrated,
+        summary=agent.migration_summary, containerd_steps=tuple(s.text for s in agent.containerd_steps),
+        crio_steps=tuple(s.text for s in agent.crio_steps), docs=agent.docs, migrated=migrated, image=match.image,
     )
 
 
@@ -161,6 +268,7 @@ def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, se
         ref=ref, node=node if isinstance(node, str) else None, owner_chain=chain, findings=tuple(findings),
         agent=agent, images=tuple((c.name, c.image or "") for c in view.containers),
         pods=tuple(sorted(owned_pods(ref))) if owned_pods and kind != "Pod" else (),
+        migration=migration_for(agent, findings),
     )
 
 
@@ -193,7 +301,7 @@ def explain_from_pods(target: Target, pods: Iterable[dict], namespace: str, look
         ref=chain[0], node=None, owner_chain=chain, findings=findings, agent=agent,
         images=tuple(dict.fromkeys(i for e in parts for i in e.images)),
         pods=tuple(e.ref.name for e in parts),
-        note=f"explained from the {count} it owns: {why}",
+        note=f"explained from the {count} it owns: {why}", migration=migration_for(agent, findings),
     )
 
 

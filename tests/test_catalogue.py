@@ -60,6 +60,18 @@ AGENTS_MD = {
     "Tracee": ["tracee"],
 }
 
+# The agents issue 16 added (the cloud vendors', telemetry, security and CI candidates it names).
+ISSUE_16 = [
+    "aws-cloudwatch-agent", "aws-for-fluent-bit", "azure-monitor-containers", "alibaba-logtail", "fluentd-gcp",
+    "fluentd-elasticsearch-addon", "opentelemetry-collector", "elastic-agent", "grafana-agent", "grafana-alloy",
+    "vector", "telegraf", "netdata", "logspout", "scalyr-agent", "solarwinds-snap-agent", "qualys-container-sensor",
+    "neuvector-controller", "kubearmor", "trivy", "aqua-scanner", "deepfence-agent", "pixie-pem",
+    "nvidia-container-toolkit", "watchtower", "traefik-docker-provider", "argo-workflows-executor",
+    "hyperledger-fabric-peer", "node-problem-detector", "drone-runner-docker", "actions-runner-controller",
+    "buildkite-agent", "teamcity-agent", "woodpecker-agent", "jenkins-controller", "azure-pipelines-agent",
+    "bitbucket-pipelines-runner",
+]
+
 # The image names agents.md lists, as a pod would spell them, and the agent each must identify.
 AGENTS_MD_IMAGES = [
     ("gcr.io/datadoghq/agent:7.50.0", "datadog-agent"),
@@ -158,6 +170,44 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "docker-cli": ("build", ("dind", "DOCKER_HOST=tcp://")),
     "kubectl-flame": ("kubectl-flame", ("--docker-path", "kubectl-prof")),
     "tracee": ("tracee", ("--enrichment",)),
+    # Added for issue 16: cloud vendors' node agents, telemetry, security, platforms and CI.
+    "aws-cloudwatch-agent": ("cloudwatch-agent", ('containerd.sock', 'amazon-cloudwatch-observability')),
+    "aws-for-fluent-bit": ("fluent-bit", ('multiline.parser docker, cri', 'Parser cri')),
+    "azure-monitor-containers": ("omsagent", ('ama-logs', 'enable-addons')),
+    "alibaba-logtail": ("logtail", ('logtail-ds', 'containerd')),
+    "fluentd-gcp": ("fluentd-gcp", ('CRI regexp', '/var/log/pods')),
+    "fluentd-elasticsearch-addon": ("fluentd-es", ('cri parser', 'FLUENT_CONTAINER_TAIL_PARSER_TYPE=cri')),
+    "opentelemetry-collector": ("opentelemetry-collector", ('type: container', 'kubeletstats')),
+    "elastic-agent": ("elastic-agent-standalone", ('container parser', 'add_kubernetes_metadata')),
+    "grafana-agent": ("grafana-agent", ('stage.cri', 'loki.source.kubernetes', 'Alloy')),
+    "grafana-alloy": ("alloy", ('stage.cri', 'alloy.mounts.dockercontainers=false')),
+    "vector": ("vector", ('kubernetes_logs', 'docker_logs')),
+    "telegraf": ("telegraf-ds", ('inputs.kubernetes', 'kubernetes_pod_container')),
+    "netdata": ("netdata", ('Helm chart', 'Kubernetes API')),
+    "logspout": ("logspout", ('/var/log/pods', 'Fluent Bit')),
+    "scalyr-agent": ("scalyr-agent", ('/var/log/pods', 'CRI')),
+    "solarwinds-snap-agent": ("swisnap-agent-ds", ('cri plugin', 'containerd.sock')),
+    "qualys-container-sensor": ("qualys-container-sensor", ('qcs-sensor Helm chart', 'containerd')),
+    "neuvector-controller": ("neuvector-controller-pod", ('5.3.0', 'containerd.enabled=true')),
+    "kubearmor": ("kubearmor", ('CRI_SOCKET', 'containerd.sock')),
+    "trivy": ("trivy", ('--image-src containerd', '--image-src remote')),
+    "aqua-scanner": ("aqua-scanner", ('registries', 'Enforcer Group')),
+    "deepfence-agent": ("deepfence-agent", ('mountContainerRuntimeSocket.containerdSock=true', 'crioSock=true')),
+    "pixie-pem": ("pem", ('No change needed',)),
+    "nvidia-container-toolkit": ("nvidia-container-toolkit-ctr", ('operator.defaultRuntime=containerd', 'CONTAINERD_SOCKET')),
+    "watchtower": ("watchtower", ('Flux', 'Keel')),
+    "traefik-docker-provider": ("traefik", ('--providers.kubernetescrd', 'IngressRoute')),
+    "argo-workflows-executor": ("wait", ('containerRuntimeExecutor: emissary', '3.4')),
+    "hyperledger-fabric-peer": ("peer", ('chaincode as a service', 'CORE_CHAINCODE_EXTERNALBUILDERS')),
+    "node-problem-detector": ("node-problem-detector", ('docker-monitor.json', 'custom plugin monitor')),
+    "drone-runner-docker": ("runner", ('drone-runner-kube', 'type: kubernetes')),
+    "actions-runner-controller": ("runner", ('containerMode.type=dind', 'containerMode.type=kubernetes')),
+    "buildkite-agent": ("agent", ('agent-stack-k8s', 'docker:dind')),
+    "teamcity-agent": ("teamcity-agent", ('DOCKER_IN_DOCKER=start',)),
+    "woodpecker-agent": ("agent", ('WOODPECKER_BACKEND=kubernetes',)),
+    "jenkins-controller": ("jenkins", ('Kubernetes plugin', 'kaniko')),
+    "azure-pipelines-agent": ("azdevops-agent", ('docker:dind', 'DOCKER_HOST=tcp://localhost:2375')),
+    "bitbucket-pipelines-runner": ("runner", ('docker:dind', 'pod volume')),
 }
 
 
@@ -190,7 +240,7 @@ def test_agents_json_schema() -> None:
     document = json.loads(DATA.read_text())
     assert document["version"] == 1
     agents = document["agents"]
-    assert len(agents) >= 30
+    assert len(agents) >= 75
     ids = [a["id"] for a in agents]
     assert len(set(ids)) == len(ids)
     seen_patterns: dict[str, str] = {}
@@ -211,14 +261,23 @@ def test_agents_json_schema() -> None:
         assert all(set(h) == {"key", "value"} for h in a["label_hints"])
         assert a["docker_uses"] and all(isinstance(u, str) and u for u in a["docker_uses"])
         migration = a["migration"]
-        assert set(migration) == {"summary", "containerd", "crio"}
+        assert set(migration) <= {"summary", "containerd", "crio", "side_effects"}
         assert migration["summary"].strip() and migration["containerd"] and migration["crio"], a["id"]
+        for step in migration["containerd"] + migration["crio"] + migration.get("side_effects", []):
+            assert isinstance(step, str) or (set(step) <= {"text", "findings", "before", "since"} and step["text"])
+        assert a["sources"], a["id"]
+        for source in a["sources"]:
+            assert set(source) == {"url", "read"} and source["url"].startswith("https://"), a["id"]
+            assert source["read"] is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", source["read"]), a["id"]
         for signal in a["migrated_signals"]:
             kinds = set(signal) - {"value_contains"}
             assert len(kinds) == 1 and kinds <= set(catalogue.SIGNAL_KINDS), (a["id"], signal)
             assert "config_contains" not in signal
         assert all(set(s) <= {"env", "value_contains"} and "env" in s for s in a["docker_env"])
         assert all(isinstance(x, str) and x for x in a["docker_args"])
+    # Every agent issue 16 added was checked against vendor material on the day it was written.
+    new = [a for a in agents if a["id"] in ISSUE_16]
+    assert len(new) == len(ISSUE_16) and all(any(src["read"] for src in a["sources"]) for a in new)
     for entry in document["extra_socket_paths"]:
         assert entry["path"].startswith("/") and entry["why"]
     # The loader accepts the file (it validates types and raises CatalogueError otherwise).
@@ -229,7 +288,8 @@ def test_every_agent_of_agents_md_is_covered() -> None:
     ids = {a.id for a in load_catalogue()}
     for name, wanted in AGENTS_MD.items():
         assert set(wanted) <= ids, name
-    assert ids == {i for wanted in AGENTS_MD.values() for i in wanted}
+    assert ids == {i for wanted in AGENTS_MD.values() for i in wanted} | set(ISSUE_16)
+    assert len(ids) >= 75
 
 
 @pytest.mark.parametrize(("image", "agent_id"), AGENTS_MD_IMAGES)
@@ -359,6 +419,98 @@ def test_image_match_beats_hints_and_first_container_wins() -> None:
             "containers": [{"name": "app", "image": "nginx"}, {"name": "dd", "image": "datadog/agent:7"}]}
     match = identify(spec, {})
     assert match is not None and (match.agent.id, match.container) == ("datadog-agent", "dd")
+
+
+# Images of the agents issue 16 added, as pods spell them (mirrors and registries vary), and forks
+# or neighbours whose names only look alike: these must not be identified.
+ISSUE_16_IMAGES = [
+    ("public.ecr.aws/cloudwatch-agent/cloudwatch-agent:1.300026.2b361", "aws-cloudwatch-agent"),
+    ("amazon/cloudwatch-agent:1.247355.0b252062", "aws-cloudwatch-agent"),
+    ("public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0", "aws-for-fluent-bit"),
+    ("mcr.microsoft.com/azuremonitor/containerinsights/ciprod:3.1.22", "azure-monitor-containers"),
+    ("registry-vpc.cn-hangzhou.aliyuncs.com/acs/logtail:v1.0.29.0", "alibaba-logtail"),
+    ("k8s.gcr.io/fluentd-gcp:1.30", "fluentd-gcp"),
+    ("gcr.io/stackdriver-agents/stackdriver-logging-agent:1.6.17", "fluentd-gcp"),
+    ("quay.io/fluentd_elasticsearch/fluentd:v3.1.0", "fluentd-elasticsearch-addon"),
+    ("otel/opentelemetry-collector-contrib:0.89.0", "opentelemetry-collector"),
+    ("ghcr.io/open-telemetry/opentelemetry-collector-releases/opentelemetry-collector-k8s:0.102.1",
+     "opentelemetry-collector"),
+    ("docker.elastic.co/beats/elastic-agent:8.11.3", "elastic-agent"),
+    ("docker.elastic.co/elastic-agent/elastic-agent:8.15.0", "elastic-agent"),
+    ("grafana/agent:v0.39.1", "grafana-agent"),
+    ("docker.io/grafana/alloy:v1.4.3", "grafana-alloy"),
+    ("timberio/vector:0.34.1-distroless-libc", "vector"),
+    ("telegraf:1.29-alpine", "telegraf"),
+    ("docker.io/library/telegraf:1.29", "telegraf"),
+    ("netdata/netdata:v1.44.1", "netdata"),
+    ("gliderlabs/logspout:v3.2.14", "logspout"),
+    ("scalyr/scalyr-k8s-agent:2.1.16", "scalyr-agent"),
+    ("solarwinds/solarwinds-snap-agent-docker:4.4.0", "solarwinds-snap-agent"),
+    ("qualys/qcs-sensor:1.26.0", "qualys-container-sensor"),
+    ("neuvector/controller:5.2.4", "neuvector-controller"),
+    ("kubearmor/kubearmor:v1.2.1", "kubearmor"),
+    ("aquasec/trivy:0.48.3", "trivy"),
+    ("registry.aquasec.com/scanner:2022.4", "aqua-scanner"),
+    ("deepfenceio/deepfence_agent_ce:2.0.1", "deepfence-agent"),
+    ("gcr.io/pixie-oss/pixie-prod/vizier-pem_image:0.14.8", "pixie-pem"),
+    ("nvcr.io/nvidia/k8s/container-toolkit:v1.11.0-ubuntu20.04", "nvidia-container-toolkit"),
+    ("containrrr/watchtower:1.7.1", "watchtower"),
+    ("traefik:v2.10.7", "traefik-docker-provider"),
+    ("quay.io/argoproj/argoexec:v3.2.11", "argo-workflows-executor"),
+    ("hyperledger/fabric-peer:2.2.13", "hyperledger-fabric-peer"),
+    ("registry.k8s.io/node-problem-detector/node-problem-detector:v0.8.14", "node-problem-detector"),
+    ("drone/drone-runner-docker:1.8.3", "drone-runner-docker"),
+    ("summerwind/actions-runner-dind:v2.311.0-ubuntu-22.04", "actions-runner-controller"),
+    ("ghcr.io/actions/actions-runner:2.311.0", "actions-runner-controller"),
+    ("buildkite/agent:3.62.0", "buildkite-agent"),
+    ("jetbrains/teamcity-agent:2023.11.1-linux-sudo", "teamcity-agent"),
+    ("woodpeckerci/woodpecker-agent:v2.1.1", "woodpecker-agent"),
+    ("jenkins/jenkins:2.426.2-lts-jdk17", "jenkins-controller"),
+    ("mcr.microsoft.com/azure-pipelines/vsts-agent:ubuntu-20.04", "azure-pipelines-agent"),
+    ("docker-public.packages.atlassian.com/sox/atlassian/bitbucket-pipelines-runner:1", "bitbucket-pipelines-runner"),
+]
+ISSUE_16_LOOK_ALIKES = [
+    "myorg/cloudwatch-agent-exporter:1", "acme/aws-for-fluent-bit-custom:2", "aquasec/trivy-operator:0.18.0",
+    "aquasec/scanner-cli-fork:1", "acme/telegraf:1.29", "telegraf-operator/telegraf:1", "grafana/agent-operator:v0.39",
+    "grafana/alloy-operator:0.1", "timberio/vector-fork:1", "otel/opentelemetry-collector-builder:0.89",
+    "containrrr/watchtower-ui:1", "traefik/whoami:1.10", "acme/traefik:v2", "argoproj/argocli:v3.5",
+    "hyperledger/fabric-orderer:2.5", "hyperledger/fabric-peer-fork/x:1", "drone/drone-runner-kube:1",
+    "drone/drone:2", "buildkite/agent-metrics:5", "jenkins/inbound-agent-fork:1", "acme/jenkins/jenkins-like:1",
+    "jetbrains/teamcity-server:2023.11", "woodpeckerci/woodpecker-server:v2", "neuvector/controller-fork:1",
+    "kubearmor/kubearmor-operator:v1", "nvidia/k8s-device-plugin:v0.14", "netdata/netdata-exporter:1",
+    "deepfenceio/deepfence_agent_ce_fork:1", "qualys/qcs-sensor-helper:1", "scalyr/scalyr-agent-2-dev:1",
+]
+
+
+@pytest.mark.parametrize(("image", "agent_id"), ISSUE_16_IMAGES)
+def test_issue_16_images_are_recognised(image: str, agent_id: str) -> None:
+    agent = catalogue.match_image(image)
+    assert agent is not None and agent.id == agent_id
+
+
+@pytest.mark.parametrize("image", ISSUE_16_LOOK_ALIKES)
+def test_look_alike_names_are_not_matched(image: str) -> None:
+    assert catalogue.match_image(image) is None
+    assert identify(*_pod(image, name="web-7f9c8d")) is None
+
+
+def test_every_new_agent_has_an_image_example() -> None:
+    assert {agent_id for _, agent_id in ISSUE_16_IMAGES} == set(ISSUE_16)
+
+
+# A concrete step names something to change or to look at: a path, a flag, a setting (key=value or
+# dotted), an env var, a version, a console menu (Settings > ...), a command or a tool to move to.
+_CONCRETE = re.compile(r"/|--|=|`| > |\b[A-Z][A-Z0-9_]{3,}\b|\d+\.\d+|\b[a-z]+\.[a-zA-Z]+|\b[a-z]+-[a-z0-9]+-?\w*\b"
+                       r"|No change needed")
+
+
+@pytest.mark.parametrize("agent", load_catalogue(), ids=lambda a: a.id)
+def test_steps_are_concrete(agent: catalogue.Agent) -> None:
+    for runtime, steps in (("containerd", agent.containerd_steps), ("crio", agent.crio_steps)):
+        assert steps, (agent.id, runtime)
+        assert any(_CONCRETE.search(s.text) for s in steps), (agent.id, runtime)
+    assert all(s.text.strip() == s.text and len(s.text) > 10 for s in (*agent.containerd_steps, *agent.crio_steps))
+    assert agent.docs.startswith("https://") and agent.sources
 
 
 # --------------------------------------------------------------------------------------------- hints

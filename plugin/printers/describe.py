@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any, TextIO
 
-from plugin.explain import Explanation
+from plugin.explain import Explanation, Migration, MigrationStep
 from plugin.printers.document import _ref
 from plugin.printers.escape import terminal_text
 
@@ -19,15 +19,29 @@ _RUNTIME = {
 }
 
 
+def _step_document(step: MigrationStep) -> dict[str, Any]:
+    return {"runtime": step.runtime, "text": step.text, "findings": list(step.findings), "always": step.general}
+
+
+def migration_document(m: Migration | None) -> dict[str, Any] | None:
+    """The migration as data: the same steps, in the same order, as the describe layout prints."""
+    if m is None:
+        return None
+    return {"summary": m.summary, "versionNote": m.version_note,
+            "containerd": [s.text for s in m.steps if s.runtime in ("containerd", "any")],
+            "crio": [s.text for s in m.steps if s.runtime in ("cri-o", "any")],
+            "steps": [_step_document(s) for s in m.steps],
+            "sideEffects": [_step_document(s) for s in m.side_effects], "docs": m.docs}
+
+
 def explanation_document(e: Explanation) -> dict[str, Any]:
     agent = None
+    migration = migration_document(e.migration)
     if e.agent:
         a = e.agent
         agent = {"id": a.id, "name": a.name, "vendor": a.vendor, "evidence": a.evidence, "strong": a.strong,
                  "container": a.container, "detectsRuntime": a.detects_runtime, "autoSince": a.auto_since,
-                 "migrated": list(a.migrated),
-                 "migration": {"summary": a.summary, "containerd": list(a.containerd_steps),
-                               "crio": list(a.crio_steps), "docs": a.docs}}
+                 "migrated": list(a.migrated), "migration": migration}
     return {
         "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace, "node": e.node,
         **({"notFound": True} if not e.ref.found else {}), **({"note": e.note} if e.note else {}),
@@ -38,6 +52,7 @@ def explanation_document(e: Explanation) -> dict[str, Any]:
                       "subPath": f.sub_path, "mountPath": f.mount_path, "readOnly": f.read_only,
                       "evidence": f.evidence} for f in e.findings],
         "agent": agent,
+        "migration": migration,
         "images": [{"container": c, "image": i} for c, i in e.images],
         "pods": list(e.pods),
     }
@@ -53,15 +68,39 @@ def _line(out: TextIO, indent: str, text: str) -> None:
     out.write(f"{indent}{terminal_text(text)}\n")
 
 
-def _steps(out: TextIO, title: str, steps: tuple[str, ...]) -> None:
+def _steps(out: TextIO, title: str, steps: tuple[MigrationStep, ...], numbered: bool = True) -> None:
     if not steps:
         return
     out.write(f"  {title}:\n")
     for number, step in enumerate(steps, 1):
-        lines = textwrap.wrap(terminal_text(step), 92) or [""]
-        out.write(f"    {number}. {lines[0]}\n")
+        text = step.text if step.general else f"{step.text} [{', '.join(step.findings)}]"
+        lines = textwrap.wrap(terminal_text(text), 92) or [""]
+        mark = f"{number}." if numbered else "-"
+        out.write(f"    {mark} {lines[0]}\n")
         for line in lines[1:]:
-            out.write(f"       {line}\n")
+            out.write(f"    {' ' * len(mark)} {line}\n")
+
+
+def _wrapped(out: TextIO, text: str) -> None:
+    for line in textwrap.wrap(terminal_text(text), 96) or [""]:
+        out.write(f"  {line}\n")
+
+
+def print_migration(m: Migration, out: TextIO) -> None:
+    """The `Migration:` block: summary, what the image's version means, the steps per runtime that
+    apply to the findings above (each with the rules it answers), side effects, and the docs."""
+    out.write("Migration:\n")
+    _wrapped(out, m.summary)
+    if m.version_note:
+        _wrapped(out, f"Version: {m.version_note}")
+    if m.agent is None:
+        _steps(out, "Steps", m.steps)
+    else:
+        shared = tuple(s for s in m.steps if s.runtime == "any")
+        _steps(out, "containerd", m.for_runtime("containerd") + shared)
+        _steps(out, "CRI-O", m.for_runtime("cri-o") + shared)
+    _steps(out, "Side effects", m.side_effects, numbered=False)
+    _line(out, "  ", f"Docs: {m.docs}")
 
 
 def print_explanation(e: Explanation, out: TextIO) -> None:
@@ -105,13 +144,5 @@ def print_explanation(e: Explanation, out: TextIO) -> None:
             _field(out, "Mount path", f.mount_path + (" (read-only)" if f.read_only else ""), 4)
         if f.evidence:
             _field(out, "Evidence", f.evidence, 4)
-    out.write("Migration:\n")
-    if e.agent:
-        _line(out, "  ", e.agent.summary)
-        _steps(out, "containerd", e.agent.containerd_steps)
-        _steps(out, "CRI-O", e.agent.crio_steps)
-        _line(out, "  ", f"Docs: {e.agent.docs}")
-    else:
-        out.write("  Unknown workload: point its Docker client at the CRI instead (crictl, the CRI API), read\n"
-                  "  logs from /var/log/pods in the CRI format, and remove the Docker hostPath mounts above.\n"
-                  "  For builds, run Docker-in-Docker as a sidecar or use kaniko/buildah.\n")
+    if e.migration is not None:
+        print_migration(e.migration, out)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import TextIO
 
-from plugin.models import SEVERITIES, Report
+from plugin.explain import MigrationStep, workloads_migration
+from plugin.models import SEVERITIES, AgentRef, Report, ReportItem
 from plugin.printers.escape import terminal_text
 from plugin.printers.summary import hidden_text, summary_document
 from plugin.printers.table import NONE, UNKNOWN, shown_host_path
@@ -83,11 +84,56 @@ def print_mounts_markdown(report: Report, out: TextIO) -> None:
     _write(lines + _not_seen(report), out)
 
 
+def _image_of(agent: AgentRef) -> str | None:
+    # A strong match's evidence is "image REF": its tag decides the version-bound steps.
+    return agent.evidence.removeprefix("image ") if agent.strong and agent.evidence.startswith("image ") else None
+
+
+def _step_lines(title: str, steps: tuple[MigrationStep, ...]) -> list[str]:
+    if not steps:
+        return []
+    lines = [f"**{title}**", ""]
+    lines += [f"{n}. {markdown_text(s.text)}" + ("" if s.general else f" ({', '.join(s.findings)})")
+              for n, s in enumerate(steps, 1)]
+    return lines + [""]
+
+
+def _migration_sections(report: Report) -> list[str]:
+    """Each agent's steps once, for what its workloads were found with; then vendor-neutral steps
+    for the workloads of unknown images."""
+    by_agent: dict[str | None, list[ReportItem]] = {}
+    for item in report.items:
+        by_agent.setdefault(item.agent.id if item.agent else None, []).append(item)
+    lines: list[str] = []
+    for agent_id in sorted(a for a in by_agent if a is not None):
+        items = by_agent[agent_id]
+        migration = workloads_migration(agent_id, [i.finding for i in items],
+                                        [_image_of(i.agent) for i in items if i.agent])
+        if migration is None or migration.agent is None:
+            continue
+        name = next(i.agent.name for i in items if i.agent)
+        lines += [f"### {markdown_text(name)} (`{agent_id}`)", "", markdown_text(migration.summary), ""]
+        if migration.version_note:
+            lines += [f"Version: {markdown_text(migration.version_note)}", ""]
+        shared = migration.for_runtime("any")
+        lines += _step_lines("containerd", migration.for_runtime("containerd") + shared)
+        lines += _step_lines("CRI-O", migration.for_runtime("cri-o") + shared)
+        if migration.side_effects:
+            lines += ["**Side effects**", ""] + [f"- {markdown_text(s.text)}" for s in migration.side_effects] + [""]
+        lines += [f"Docs: {migration.docs}", ""]
+    unknown = by_agent.get(None)
+    if unknown:
+        migration = workloads_migration(None, [i.finding for i in unknown], [])
+        if migration is not None:
+            lines += ["### Workloads of unknown images", "", markdown_text(migration.summary), ""]
+            lines += _step_lines("Steps", migration.steps) + [f"Docs: {migration.docs}", ""]
+    return lines
+
+
 def print_markdown(report: Report, out: TextIO, listing: bool = False) -> None:
     if listing:
         print_mounts_markdown(report, out)
         return
-    from plugin import catalogue
 
     workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
     lines = [f"# Docker dependencies in {_where(report)}", ""]
@@ -114,22 +160,5 @@ def print_markdown(report: Report, out: TextIO, listing: bool = False) -> None:
                                  f"{f.rule_id} {f.rule_name}", f.severity]
             rows.append(([i.context] if contexts else []) + row)
         lines += _table(headers, rows)
-        lines += ["", "## Migration steps", ""]
-        agent_ids = sorted({i.agent.id for i in report.items if i.agent})
-        for agent_id in agent_ids:
-            agent = catalogue.agent_by_id(agent_id)
-            if agent is None:
-                continue
-            lines += [f"### {markdown_text(agent.name)} (`{agent.id}`)", "", markdown_text(agent.migration_summary),
-                      ""]
-            for title, steps in (("containerd", agent.containerd_steps), ("CRI-O", agent.crio_steps)):
-                if steps:
-                    lines += [f"**{title}**", ""] + [f"{n}. {markdown_text(s)}" for n, s in enumerate(steps, 1)]
-                    lines += [""]
-            lines += [f"Docs: {agent.docs}", ""]
-        if any(i.agent is None for i in report.items):
-            lines += ["### Workloads of unknown images", "",
-                      "Point their Docker client at the CRI instead (crictl, the CRI API), read logs from "
-                      "`/var/log/pods` in the CRI format, and remove the Docker hostPath mounts. For image "
-                      "builds, run Docker-in-Docker as a sidecar or use kaniko or buildah.", ""]
+        lines += ["", "## Migration steps", ""] + _migration_sections(report)
     _write(lines + _not_seen(report), out)
