@@ -57,7 +57,9 @@ def collect(options: ProbeOptions, socket_table: Callable[[], Iterable[UnixSocke
     findings += kubelet.kubelet_findings(host, procs)
     findings += docker_settings.docker_setting_findings(host)
     findings += agents.agent_findings(host)
-    unique = list(dict.fromkeys(findings))
+    # The generic search of /etc and /opt also finds files a specific module explained better.
+    explained = {f.path for f in findings if f.kind != "config"}
+    unique = [f for f in dict.fromkeys(findings) if f.kind != "config" or f.path not in explained]
     return ProbeReport(
         node=node_name(host, options.node), root=options.root, findings=tuple(sorted(unique, key=sort_key)),
         warnings=tuple(notes + host.log.warnings()), processes_inspected=procs is not None,

@@ -28,6 +28,7 @@ DOCKERSHIM_FLAGS = frozenset({"network-plugin", "cni-bin-dir", "cni-conf-dir", "
 ENDPOINT_FLAGS = ("container-runtime-endpoint", "image-service-endpoint")
 _CONFIG_ENDPOINT = re.compile(r"^\s*(containerRuntimeEndpoint|imageServiceEndpoint)\s*:\s*[\"']?([^\"'\s#]+)",
                               re.MULTILINE)
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 RUNTIME_ADVICE = ("The kubelet runs its containers through dockershim, removed in Kubernetes 1.24: install "
                   "containerd (or CRI-O), drain the node, set --container-runtime-endpoint="
                   "unix:///run/containerd/containerd.sock (CRI-O: unix:///var/run/crio/crio.sock) and remove "
@@ -77,6 +78,8 @@ def _shell_words(text: str) -> tuple[str, ...]:
             # KUBELET_ARGS="--a=b --c d" or Environment="KUBELET_EXTRA_ARGS=--x": the value's words
             key, eq, value = part.partition("=")
             if eq and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) and not part.startswith("-"):
+                # Environment="KUBELET_CONFIG_ARGS=--config x": the variable's own name goes too
+                value = _ASSIGNMENT.sub("", value)
                 words.extend(value.split())
             else:
                 words.extend(part.split())

@@ -138,10 +138,10 @@ def docker_sockets(table: Iterable[UnixSocket], extra_paths: Iterable[str] = ())
     table = list(table)
     listeners = {s.inode: s.path for s in table if s.listening and _canonical(s.path) in wanted}
     server = {s.inode: s.path for s in table if not s.listening and _canonical(s.path) in wanted}
-    for s in table:
-        if s.inode in listeners:
-            server.update((i, s.path) for i in s.pending)
     clients = {s.peer: path for s in table if (path := server.get(s.inode)) and s.peer}
+    for s in table:
+        if s.inode in listeners:  # connections not accepted yet: sock_diag names their clients' inodes
+            clients.update((i, s.path) for i in s.pending if i)
     clients.update((s.inode, server[s.peer]) for s in table if s.peer in server and s.inode not in server)
     return DockerSockets(listeners, server, clients)
 
