@@ -52,7 +52,7 @@ def _expand(host: HostRoot, pattern: str) -> list[str]:
 
 def file_findings(host: HostRoot, path: str, kind: str, advice: str, agent: str | None) -> list[HostFinding]:
     text = host.read_text(path, SEARCH_FILE_BYTES)
-    if text is None or not PATTERN.search(text):
+    if text is None or "docker" not in text or not PATTERN.search(text):  # every pattern holds "docker"
         return []
     findings = []
     for number, line in enumerate(text.splitlines(), 1):

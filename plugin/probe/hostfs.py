@@ -61,19 +61,35 @@ class HostRoot:
 
     def __init__(self, root: str, limits: Limits = DEFAULT_LIMITS) -> None:
         self.root = os.path.realpath(root)  # the root itself may be a link
+        self._prefix = self.root.rstrip("/")
         self.limits = limits
         self.log = SkipLog()
         self.bytes_read = 0
+        # Resolved folders, so the files of one folder cost one lstat each: a probe reads the host
+        # as it is at one moment, and folders are far fewer than files.
+        self._folders: dict[str, str | None] = {}
 
     def real(self, host_path: str) -> str:
         """Where a host path is on this machine, without resolving anything (for /proc links)."""
-        return self.root.rstrip("/") + "/" + host_path.lstrip("/") if host_path.strip("/") else self.root
+        if host_path.startswith("/") and len(host_path) > 1:
+            return self._prefix + host_path
+        return self._prefix + "/" + host_path.lstrip("/") if host_path.strip("/") else self.root
 
     def resolve(self, host_path: str) -> str | None:
         """The host path with every link resolved inside the root, as a host path; None when it does
         not exist, or (with a warning) when a link leaves the root or links loop."""
-        pending = [p for p in host_path.split("/") if p]
-        done: list[str] = []
+        parts = [p for p in host_path.split("/") if p]
+        if len(parts) > 1 and "." not in parts and ".." not in parts:
+            folder = "/" + "/".join(parts[:-1])
+            if folder not in self._folders:
+                self._folders[folder] = self._resolve(folder, folder.split("/")[1:], [])
+            resolved_folder = self._folders[folder]
+            if resolved_folder is None:
+                return None
+            return self._resolve(host_path, [parts[-1]], [p for p in resolved_folder.split("/") if p])
+        return self._resolve(host_path, parts, [])
+
+    def _resolve(self, host_path: str, pending: list[str], done: list[str]) -> str | None:
         hops = 0
         while pending:
             part = pending.pop(0)
