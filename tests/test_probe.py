@@ -306,3 +306,48 @@ def test_the_document_reads_back_and_the_command_prints_it(tmp_path: Path, capsy
     assert table[0].split() == ["SEVERITY", "KIND", "PROCESS/PATH", "UNIT", "EVIDENCE"]
     assert table[1].split()[:3] == ["high", "cron", "/etc/crontab"]
     assert main(["probe", "--root", str(tmp_path / "missing")]) == 1
+
+
+def proc_entry(root: Path, pid: int, argv: list[str], exe: str, cgroup: str, sockets: tuple[int, ...] = ()) -> None:
+    proc = root / "proc" / str(pid)
+    (proc / "fd").mkdir(parents=True)
+    (proc / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+    (proc / "comm").write_text(exe.rsplit("/", 1)[-1][:15] + "\n")
+    (proc / "cgroup").write_text(cgroup)
+    (proc / "exe").symlink_to(exe)  # never followed: only read with readlink
+    (proc / "fd" / "0").symlink_to("/dev/null")
+    for fd, inode in enumerate(sockets, 3):
+        (proc / "fd" / str(fd)).symlink_to(f"socket:[{inode}]")
+
+
+def test_processes_and_kubelet_flags_from_a_generated_proc(tmp_path: Path) -> None:
+    uid, cid = "1a2b3c4d-0000-1111-2222-333344445555", "cd" * 32
+    proc_entry(tmp_path, 1, ["/sbin/init"], "/lib/systemd/systemd", "0::/init.scope\n")
+    proc_entry(tmp_path, 700, ["/usr/bin/dockerd", "-H", "fd://"], "/usr/bin/dockerd",
+               "0::/system.slice/docker.service\n", (10, 11, 12))
+    proc_entry(tmp_path, 800, ["/usr/bin/kubelet", "--container-runtime=docker", "--network-plugin=cni"],
+               "/usr/bin/kubelet", "0::/system.slice/kubelet.service\n", (21,))
+    proc_entry(tmp_path, 900, ["/opt/agent/bin/agent", "run"], "/opt/agent/bin/agent",
+               f"0::/kubepods/besteffort/pod{uid}/{cid}\n", (22,))
+    proc_entry(tmp_path, 901, ["docker", "ps"], "/usr/bin/docker", "0::/user.slice/user-0.slice/session-2.scope\n")
+    proc_entry(tmp_path, 902, ["/usr/bin/metrics"], "/usr/bin/metrics", "0::/system.slice/metrics.service\n", (31,))
+    table = [UnixSocket(10, 10, "/var/run/docker.sock", 0), UnixSocket(11, 1, "/var/run/docker.sock", 21),
+             UnixSocket(12, 1, "/var/run/docker.sock", 22), UnixSocket(21, 1, "", 11), UnixSocket(22, 1, "", 12),
+             UnixSocket(30, 10, "/run/metrics.sock", 0), UnixSocket(31, 1, "", 0)]
+
+    report = collect(ProbeOptions(root=str(tmp_path)), socket_table=lambda: table)
+    found = {(f.pid, f.kind): f for f in report.findings if f.pid is not None}
+    assert sorted(found) == [(700, "docker-daemon"), (800, "kubelet"), (800, "process"), (900, "process"),
+                             (901, "docker-cli")]
+    assert (found[(700, "docker-daemon")].evidence, found[(700, "docker-daemon")].unit) == (
+        "dockerd listens on /var/run/docker.sock", "docker.service")
+    assert found[(800, "process")].severity == "info"  # the kubelet's dockershim: expected
+    agent = found[(900, "process")]
+    assert (agent.severity, agent.command, agent.unit) == ("high", "/opt/agent/bin/agent run",
+                                                           f"pod {uid} container {cid[:12]}")
+    assert found[(901, "docker-cli")].unit == "session-2.scope"
+    kubelet = [f for f in report.findings if f.kind == "kubelet"]
+    assert [(f.path, f.evidence) for f in kubelet] == [
+        ("/proc/800/cmdline", "--container-runtime=docker"),
+        ("/proc/800/cmdline", "--network-plugin=cni: a dockershim-only flag")]
+    assert report.sockets == ("/var/run/docker.sock",) and report.processes_inspected
