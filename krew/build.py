@@ -36,6 +36,7 @@ KREW = ROOT / "krew"
 REQUIREMENTS = KREW / "requirements.txt"
 TEMPLATE = KREW / "dockershim.yaml.in"
 CRONJOB = ROOT / "deploy" / "cronjob.yaml"
+NODE_PROBE = ROOT / "deploy" / "node-probe.yaml"  # the same placeholders, filled in the same way
 # The placeholders of deploy/cronjob.yaml that a release fills in.
 CRONJOB_URL = "REPLACE-WITH-THE-RELEASE-ARCHIVE-URL"
 CRONJOB_SHA256 = "REPLACE-WITH-ITS-SHA256"
@@ -328,6 +329,7 @@ def build(out: Path, wheels_dir: Path, base_url: str = DEFAULT_BASE_URL, homepag
     manifest.write_text(render_manifest(version, homepage, artifacts))
     linux = next(a for a in artifacts if (a.os, a.arch) == ("linux", "amd64"))
     (out / "cronjob.yaml").write_text(render_cronjob(version, linux))
+    (out / "node-probe.yaml").write_text(render_cronjob(version, linux, NODE_PROBE))
     return manifest, artifacts
 
 

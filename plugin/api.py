@@ -47,7 +47,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from plugin import __version__
 from plugin.errors import ApiError, PluginError
 from plugin.kubeconfig import Connection
-from plugin.resources import Resource
+from plugin.resources import PODS, Resource
 from plugin.validation import check_name, check_namespace
 
 USER_AGENT = f"kubectl-dockershim/{__version__}"
@@ -245,6 +245,18 @@ class ApiClient:
             status = code if isinstance(code, int) and not isinstance(code, bool) and code >= 400 else 500
             raise self._masked(_error_for(status, body, resource, name))
         return document
+
+    def get_log(self, namespace: str, name: str, *, limit_bytes: int) -> str | None:
+        """A pod's log (GET pods/NAME/log, the node-probe reports), at most `limit_bytes` of it;
+        None when the server says 404."""
+        path = PODS.path(_namespace_segment(namespace), _name_segment(name)) + "/log"
+        status, body = self._get(path, [("limitBytes", str(limit_bytes))], "text/plain, */*",
+                                 what=f'pods "{name}" log')
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._masked(_error_for(status, body, PODS, name))
+        return body[:limit_bytes].decode("utf-8", "replace")
 
     def _get(self, path: str, query: list[tuple[str, str]], accept: str = JSON, *,
              what: str) -> tuple[int, bytes]:

@@ -9,9 +9,13 @@ can only be reached through cri-dockerd, which the removal does not affect. kube
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from plugin import queries
+
+if TYPE_CHECKING:
+    from plugin.sources.probe_logs import NodeProbe
 
 CRI_SOCKET_ANNOTATION = "kubeadm.alpha.kubernetes.io/cri-socket"
 
@@ -29,6 +33,7 @@ class NodeRuntime:
     cri_socket: str  # from the kubeadm annotation, "" when absent
     dockershim: str  # "yes", "no", "cri-dockerd" or "unknown"
     reason: str
+    probe: NodeProbe | None = None  # the host's own findings (`nodes --probes`), None when not asked
 
 
 def _text(value: object) -> str:
@@ -85,8 +90,9 @@ def node_runtime(node: dict) -> NodeRuntime:
     )
 
 
-def list_node_runtimes(flags, label_selector: str | None) -> tuple[str | None, list[NodeRuntime]]:
-    """(context, nodes) of the cluster, sorted by name."""
+def list_node_runtimes(flags, label_selector: str | None, probes: bool = False
+                       ) -> tuple[str | None, list[NodeRuntime]]:
+    """(context, nodes) of the cluster, sorted by name; with `probes`, each with its node probe's report."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
     from plugin.resources import NODES
@@ -95,4 +101,9 @@ def list_node_runtimes(flags, label_selector: str | None) -> tuple[str | None, l
     api = ApiClient(connection)
     nodes = [node_runtime(n) for page in api.list_pages(NODES, label_selector=label_selector) for n in page
              if isinstance(n, dict)]
+    if probes:
+        from plugin.sources.probe_logs import NO_PROBE, node_probes
+
+        reports = node_probes(api)
+        nodes = [replace(n, probe=reports.get(n.name, NO_PROBE)) for n in nodes]
     return connection.context, sorted(nodes, key=lambda n: n.name)

@@ -16,6 +16,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--output", "Output format: wide, json, yaml or name (default: the table).", short="-o",
          metavar="FORMAT", default=""),
     Flag("--no-headers", "Print the table without its header line.", kind="bool"),
+    Flag("--probes", "Add each node's host findings from the node-probe DaemonSet (deploy/node-probe.yaml).",
+         kind="bool"),
 ) + connection_flags("Accepted as kubectl accepts it; nodes belong to no namespace.")
 
 HELP = """One row per node: its container runtime (status.nodeInfo.containerRuntimeVersion), the
@@ -26,6 +28,7 @@ affected. kubeadm's kubeadm.alpha.kubernetes.io/cri-socket annotation is used as
 Examples:
   {cmd} nodes
   {cmd} nodes -l node-role.kubernetes.io/worker -o wide
+  {cmd} nodes --probes
 
 {flags}
 
@@ -42,7 +45,7 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
     output = check_output(args.output, OUTPUTS)
     from plugin.nodes import list_node_runtimes
 
-    context, nodes = list_node_runtimes(connection_of(args), args.selector)
+    context, nodes = list_node_runtimes(connection_of(args), args.selector, probes=args.probes)
     if output in ("json", "yaml"):
         from plugin.printers.nodes import nodes_document
 

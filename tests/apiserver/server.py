@@ -36,6 +36,7 @@ import yaml
 
 from tests.apiserver import faults, resources, status
 from tests.apiserver.faults import Fault, take_fault
+from tests.apiserver.logs import log_target, pod_log
 from tests.apiserver.policy import Policy
 from tests.apiserver.resources import BY_PATH, GROUPS, NAMESPACE, Resource
 from tests.apiserver.selectors import SelectorError, parse_field_selector, parse_label_selector
@@ -330,6 +331,7 @@ class ApiServer:
         self.faults: list[Fault] = []
         self.requests: list[RequestRecord] = []
         self.failed_handshakes = 0  # TLS handshakes that failed (no client certificate, ...)
+        self.pod_logs: dict[tuple[str, str], str] = {}  # (namespace, pod) -> its log, see logs.py
         self._store = Store.build(objects)  # before mkdtemp: invalid objects must not leak a directory
         self._port = port
         self._lock = threading.Lock()
@@ -621,6 +623,10 @@ class ApiServer:
         discovery = self._discovery.get(tuple(segments))
         if discovery is not None:
             return _Answer(200, discovery)  # discovery is open to every authenticated user
+        log = log_target(segments)
+        if log is not None:
+            code, body = pod_log(self._store, self.pod_logs, self.policy, user, *log, query)
+            return _Answer(code, [body])
         target = _route(segments)
         if target is None:
             return _error(status.status_body(404, details={}))

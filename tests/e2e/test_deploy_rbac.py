@@ -5,6 +5,7 @@ the plugin sends is granted by the ClusterRole; and it grants nothing that write
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from plugin.commands import load as load_command
 from tests.apiserver import ApiServer, Policy, Rule
 from tests.e2e import cluster
 from tests.e2e.conftest import ROOT, Plugin
+from tests.e2e.test_node_probes import PROBE_NAMESPACE, daemonset, probe_pod
 from tests.k8s_validate import validate_objects
 from tests.realapi.pool import POOL
 from tests.realapi.server import RealApiServer
@@ -67,6 +69,8 @@ def target(path: str) -> tuple[str, str, str] | None:
         return None
     if rest[0] == "namespaces" and len(rest) >= 3:
         rest = rest[2:]
+    if len(rest) == 3:  # a subresource: pods/NAME/log
+        return group, f"{rest[0]}/{rest[2]}", "get"
     return group, rest[0], "get" if len(rest) > 1 else "list"
 
 
@@ -81,7 +85,13 @@ def rbac_server(server_kind: str, cluster_objects: list[dict]) -> Iterator[tuple
         yield real, real.service_account_token(subject["namespace"], subject["name"])
         return
     policy = policy_from(one("rbac.yaml", "ClusterRole"), service_account_user())
-    with ApiServer(cluster_objects, tokens={"sa-token": service_account_user()}, policy=policy) as srv:
+    probe = daemonset()
+    probe["metadata"]["uid"] = "uid-ds-probe"  # the owner of probe_pod()'s pods
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
+    with ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+                   tokens={"sa-token": service_account_user()}, policy=policy) as srv:
+        srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = json.dumps(
+            {"kind": "NodeProbeReport", "metadata": {"node": "node-1"}, "items": []})
         yield srv, "sa-token"
 
 
@@ -106,6 +116,7 @@ def commands() -> list[list[str]]:
         runs.append(["scan", "-A", "--pods-only"])  # the owner walk: gets by name, batched lists
     if "nodes" in cli.COMMANDS:
         runs.append(["nodes"])
+        runs.append(["nodes", "--probes"])  # the node-probe pods and their logs
     return runs
 
 
@@ -163,8 +174,13 @@ def test_every_command_runs_under_the_cluster_role(as_service_account: Plugin,
     role = one("rbac.yaml", "ClusterRole")
     used = {t for _, t in log}
     assert used <= grants(role), used - grants(role)
-    # Exactly what is needed: every resource the role names is read by some command.
-    assert {(g, res) for g, res, _ in used} == {(g, res) for g, res, _ in grants(role)}
+    # Exactly what is needed: every resource the role names is read by some command. A real API
+    # server without kubelets cannot serve a pod's log, so there the probe pods' logs (pods/log,
+    # read by nodes --probes) are only checked on the test server.
+    needed = {(g, res) for g, res, _ in grants(role)}
+    if isinstance(server, RealApiServer):
+        needed.discard(("", "pods/log"))
+    assert {(g, res) for g, res, _ in used} == needed
 
 
 def test_the_policy_translation_is_enforced(cluster_objects: list[dict], plugin_bin: Path, tmp_path: Path) -> None:

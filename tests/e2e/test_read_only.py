@@ -18,6 +18,7 @@ import pytest
 from plugin.cli import COMMANDS, main
 from tests.apiserver import ApiServer, Fault, Policy, Rule
 from tests.e2e.conftest import Plugin
+from tests.e2e.test_node_probes import PROBE_NAMESPACE, daemonset, probe_pod
 
 # (arguments, exit codes it may end with). Codes: 0 done, 1 error, 3 findings, 4 incomplete.
 REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
@@ -45,12 +46,16 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("mounts", "-n", "monitoring", "-o", "json"), {0}),
     (("nodes",), {0}),
     (("nodes", "-o", "json"), {0}),
+    (("nodes", "--probes"), {0}),  # lists the probe pods, GETs their logs
+    (("nodes", "--probes", "-o", "json"), {0}),
+    (("probe", "--root", "HOST_TREE"), {0}),  # reads a host, sends nothing
     (("version",), {0}),
     # error paths
     (("explain", "pod/missing", "-n", "ci"), {1}),
     (("scan", "-n", "apps", "--as", "nobody"), {1}),  # impersonating a user who may read nothing
     (("scan", "-n", "kube-system"), {1}),  # answered 503 until the retries are used up
 ]
+OFFLINE = ("version", "probe")  # commands that send nothing, and take no --token
 BAD_TOKEN = (("scan", "-A"), {1})  # run with a token the server does not know: 401
 
 
@@ -58,7 +63,12 @@ BAD_TOKEN = (("scan", "-A"), {1})  # run with a token the server does not know: 
 def logged_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     tokens = {f"token-{i}": f"user-{i}" for i in range(len(REPLAY))}
     everyone = {user: [Rule(verbs=("get", "list")), Rule(verbs=("impersonate",))] for user in tokens.values()}
-    srv = ApiServer(cluster_objects, tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
+    probe = daemonset()
+    probe["metadata"]["uid"] = "uid-ds-probe"
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
+    srv = ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+                    tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
+    srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = '{"kind": "NodeProbeReport", "items": []}\n'
     srv.start()
     yield srv
     srv.stop()
@@ -83,7 +93,8 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
     monkeypatch.setenv("KUBECTL_PATH", "kubectl")
 
     def run(index: int, args: tuple[str, ...], codes: set[int], token: str) -> None:
-        code = main([*args, "--token", token] if args[0] != "version" else list(args))
+        args = tuple(str(tmp_path) if a == "HOST_TREE" else a for a in args)
+        code = main([*args, "--token", token] if args[0] not in OFFLINE else list(args))
         stderr = capsys.readouterr().err
         assert code in codes, (args, code, stderr)
         assert "Traceback" not in stderr, args
@@ -100,9 +111,13 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
     for record in log:
         assert "watch" not in record.query, record.path
         assert not any(part in record.path for part in ("/secrets", "/configmaps", "/exec", "/attach", "/proxy",
-                                                        "/log", "/portforward", "/token")), record.path
+                                                        "/portforward", "/token")), record.path
+        # logs: only the node probes' (nodes --probes), never another pod's
+        assert not record.path.endswith("/log") or record.path.startswith(
+            f"/api/v1/namespaces/{PROBE_NAMESPACE}/pods/dockershim-node-probe-"), record.path
+    assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
     senders = {r.authenticated_user for r in log}
     for index, (args, _) in enumerate(REPLAY):
-        if args[0] != "version":
+        if args[0] not in OFFLINE:
             assert f"user-{index}" in senders, f"{args} sent nothing to the server"
     assert any(r.authenticated_user is None and r.status == 401 for r in log)  # the bad token was sent, once
