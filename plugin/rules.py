@@ -264,7 +264,7 @@ def _docker_host_env(rule: Rule, view: PodSpecView, settings: RuleSettings) -> I
         for var, value in _expanded_env(container):
             if var.name not in DOCKER_ENDPOINT_ENV_VARS or var.value is None or value is None:
                 continue
-            evidence = _shorten(f"{var.name}={var.value}")
+            evidence = _shorten(f"{var.name}={mask_credentials(var.value)}")
             socket = _unix_socket_path(var.name, value)
             if socket is not None:
                 behind = _host_path_behind(view, container, socket)
@@ -295,6 +295,15 @@ def _docker_host_env(rule: Rule, view: PodSpecView, settings: RuleSettings) -> I
                             "itself: the pod uses the host's network"),
                     container=container.name, evidence=evidence,
                 )
+
+
+# The password of a URL's user info (`tcp://user:secret@host`): shown as `***` wherever it is printed.
+_URL_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/@\s]+@")
+
+
+def mask_credentials(value: str) -> str:
+    """`value` with a URL password replaced by `***`: evidence is printed in tables and tickets."""
+    return _URL_PASSWORD.sub(r"\1***@", value)
 
 
 def _basename(word: str) -> str:

@@ -124,3 +124,12 @@ def test_reasons_name_what_was_mounted(host_path: str, named: str) -> None:
     spec = pod_spec([host_path_volume("run", host_path)], [container("agent", mounts=[mount("run", "/host/run")])])
     (finding,) = scanned(spec).findings
     assert finding.reason.startswith(f"mounts {named},"), finding.reason
+
+
+def test_a_docker_host_with_a_password_is_shown_masked() -> None:
+    """The wide table's EVIDENCE shows the variable and its value, never a password in it."""
+    spec = pod_spec(None, [container("build", "docker:24.0.7-cli", command=["docker", "ps"],
+                                     env=[host_ip(), env("DOCKER_HOST", "tcp://ci:s3cret@$(HOST_IP):2376")])])
+    (ds005,) = [f for f in scanned(spec).findings if f.rule_id == "DS005"]
+    assert ds005.evidence == "DOCKER_HOST=tcp://ci:***@$(HOST_IP):2376"
+    assert "s3cret" not in ds005.reason
