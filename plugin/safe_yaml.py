@@ -12,6 +12,7 @@ This is the idea `plugin/sources/files.py` applies to manifests, with limits for
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 # A kubeconfig of a thousand contexts with embedded certificates is a few megabytes.
@@ -54,8 +55,20 @@ def load_document(text: str) -> Any:
         loader.dispose()
 
 
-def expansion_problem(root: Any, max_alias_nodes: int = MAX_ALIAS_NODES, max_depth: int = MAX_DEPTH) -> str | None:
-    """Why a composed YAML node graph must not be built, or None."""
+@dataclass(frozen=True)
+class Expansion:
+    """A composed YAML node graph measured as if every alias were expanded."""
+
+    recursive: bool  # an alias inside what it names: it would expand for ever
+    added: int  # nodes the aliases add to the nodes as written
+    depth: int
+
+
+def measure_expansion(root: Any, scalar_depth: int = 0) -> Expansion | None:
+    """The expanded size and depth of a composed document (None for a lone scalar), computed once
+    per node, children first and without recursion, so the walk is linear in the nodes parsed.
+    A scalar counts `scalar_depth` levels: go-yaml's depth (the kubeconfig's limit) counts only
+    collections, the manifest reader's counts the leaves too. A recursive graph stops the walk."""
     if root.id == "scalar":
         return None
     size: dict[int, int] = {}
@@ -69,37 +82,47 @@ def expansion_problem(root: Any, max_alias_nodes: int = MAX_ALIAS_NODES, max_dep
         if key in size:
             stack.pop()
             continue
-        children = _children(node)
+        node_children = children(node)
         if key not in entered:
             entered.add(key)
             waiting = False
-            for child in children:
+            for child in node_children:
                 if child.id != "scalar" and id(child) not in size:
                     if id(child) in entered:
-                        return EXCESSIVE_ALIASING  # an alias inside what it names: infinite
+                        return Expansion(recursive=True, added=0, depth=0)
                     stack.append(child)
                     waiting = True
             if waiting:
                 continue
         total, deepest = 1, 0
-        for child in children:
+        for child in node_children:
             if child.id == "scalar":
                 total += 1
+                deepest = max(deepest, scalar_depth)
             else:
                 total += size[id(child)]
                 deepest = max(deepest, depth[id(child)])
         size[key], depth[key] = total, deepest + 1
-        written += len(children)
+        written += len(node_children)
         entered.discard(key)
         stack.pop()
-    if size[id(root)] - written > max_alias_nodes:
+    return Expansion(recursive=False, added=size[id(root)] - written, depth=depth[id(root)])
+
+
+def expansion_problem(root: Any, max_alias_nodes: int = MAX_ALIAS_NODES, max_depth: int = MAX_DEPTH) -> str | None:
+    """Why a composed YAML node graph must not be built, worded as go-yaml does, or None."""
+    measured = measure_expansion(root)
+    if measured is None:
+        return None
+    if measured.recursive or measured.added > max_alias_nodes:
         return EXCESSIVE_ALIASING
-    if depth[id(root)] > max_depth:
+    if measured.depth > max_depth:
         return f"exceeded max depth of {max_depth}"
     return None
 
 
-def _children(node: Any) -> list[Any]:
+def children(node: Any) -> list[Any]:
+    """The child nodes of a composed sequence or mapping (keys and values, in order)."""
     if node.id == "sequence":
-        return list(node.value)
+        return node.value  # type: ignore[no-any-return]
     return [part for pair in node.value for part in pair]

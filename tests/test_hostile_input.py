@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from plugin.safe_yaml import children
 from plugin.sources import files
 from plugin.sources.files import MAX_ALIAS_NODES, MAX_DEPTH, MAX_NODES, read_manifests
 from tests.test_files import write
@@ -239,7 +240,7 @@ def test_the_node_bound_is_an_upper_bound() -> None:
         while stack:
             node = stack.pop()
             count += 1
-            stack.extend(files._children(node) if node.id != "scalar" else [])
+            stack.extend(children(node) if node.id != "scalar" else [])
         assert count <= files._node_bound(text, is_json=False), text
     doc = json.dumps({"a": [1, 2, {"b": None}], "c": "x,y"})
     assert files._node_bound(doc, is_json=True) >= 7

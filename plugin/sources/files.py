@@ -34,6 +34,7 @@ from typing import Any
 
 from plugin.errors import PluginError
 from plugin.models import Origin, SourceObject
+from plugin.safe_yaml import children, measure_expansion
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a manifest is never this big; refuse rather than exhaust memory
@@ -780,7 +781,7 @@ def _failing_scalar_line(loader: Any, root: Any, err: BaseException, line: int) 
             continue
         seen.add(id(node))
         if node.id != "scalar":
-            stack.extend(reversed(_children(node)))
+            stack.extend(reversed(children(node)))
             continue
         construct = loader.yaml_constructors.get(node.tag)
         if construct is None:
@@ -798,60 +799,21 @@ def _first_sentence(err: BaseException) -> str:
     return text.split("; ")[0][:200]
 
 
-def _children(node: Any) -> list[Any]:
-    if node.id == "sequence":
-        return node.value  # type: ignore[no-any-return]
-    return [part for pair in node.value for part in pair]
-
-
 def _expansion_problem(root: Any) -> str | None:
     """Why a composed YAML document must not be constructed, or None.
 
     An alias makes the node graph share the anchored node, so a few lines can stand for a
-    billion nodes. Each collection's size and depth as if every alias were expanded is computed
-    once, children first, without recursion, so the walk is linear in the nodes parsed."""
-    if root.id == "scalar":
+    billion nodes: `safe_yaml.measure_expansion` sizes it as if every alias were expanded."""
+    measured = measure_expansion(root, scalar_depth=1)
+    if measured is None:
         return None
-    size: dict[int, int] = {}
-    depth: dict[int, int] = {}
-    entered: set[int] = set()  # collections on the path from the root to the one on top
-    written = 1  # nodes as written, an alias counting as one
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        key = id(node)
-        if key in size:
-            stack.pop()
-            continue
-        children = _children(node)
-        if key not in entered:
-            entered.add(key)
-            waiting = False
-            for child in children:
-                if child.id != "scalar" and id(child) not in size:
-                    if id(child) in entered:
-                        return "refused: an alias refers to a node that contains it (a recursive document)"
-                    stack.append(child)
-                    waiting = True
-            if waiting:
-                continue
-        total, deepest = 1, 1 if children else 0
-        for child in children:
-            if child.id != "scalar":
-                total += size[id(child)]
-                deepest = max(deepest, depth[id(child)])
-            else:
-                total += 1
-        size[key], depth[key] = total, deepest + 1
-        written += len(children)
-        entered.discard(key)
-        stack.pop()
-    added = size[id(root)] - written
-    if added > MAX_ALIAS_NODES:
-        return (f"refused: its aliases expand it by {added:,} nodes, more than the {MAX_ALIAS_NODES:,} "
+    if measured.recursive:
+        return "refused: an alias refers to a node that contains it (a recursive document)"
+    if measured.added > MAX_ALIAS_NODES:
+        return (f"refused: its aliases expand it by {measured.added:,} nodes, more than the {MAX_ALIAS_NODES:,} "
                 "allowed (a YAML bomb?)")
-    if depth[id(root)] > MAX_DEPTH:
-        return f"refused: its aliases nest it {depth[id(root)]:,} levels deep, more than the {MAX_DEPTH:,} allowed"
+    if measured.depth > MAX_DEPTH:
+        return f"refused: its aliases nest it {measured.depth:,} levels deep, more than the {MAX_DEPTH:,} allowed"
     return None
 
 
