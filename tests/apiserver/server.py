@@ -8,7 +8,6 @@ Every request is recorded, and `faults` inject errors, delays and dropped connec
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -32,10 +31,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import trustme
-import yaml
 
 from tests.apiserver import faults, resources, status
 from tests.apiserver.faults import Fault, take_fault
+from tests.apiserver.kubeconfig import write_kubeconfig
 from tests.apiserver.logs import log_target, pod_log
 from tests.apiserver.policy import Policy
 from tests.apiserver.resources import BY_PATH, GROUPS, NAMESPACE, Resource
@@ -46,7 +45,6 @@ DEFAULT_TOKENS = {"admin-token": "admin"}
 # Items joined per socket write when sending a list: big enough to keep syscalls and TLS
 # records few, small enough not to copy a 100,000-item list into one buffer.
 _ITEMS_PER_WRITE = 2000
-_KUBECONFIG_CONTEXT_KEYS = frozenset({"token", "namespace", "server", "client_certificate", "client_key"})
 
 
 @dataclass(frozen=True)
@@ -431,54 +429,11 @@ class ApiServer:
                          context: str = "test", namespace: str | None = None,
                          extra_contexts: Mapping[str, Mapping[str, str]] | None = None,
                          client_cert: tuple[str, str] | None = None) -> str:
-        """Write a kubeconfig whose current context `context` reaches this server.
-
-        `token=None` (and no `client_cert`) leaves the user without credentials; kubectl then
-        prompts for a password, so run it with stdin closed. Each entry of `extra_contexts` maps
-        a context name to optional keys `token`, `namespace`, `server` (another URL, e.g. a closed
-        port), `client_certificate` and `client_key` (paths); a context that names no
-        credentials gets the main context's.
-        """
-        ca_b64 = base64.b64encode(self._ca.cert_pem.bytes()).decode()
-        clusters = [{"name": context, "cluster": {"server": self.url, "certificate-authority-data": ca_b64}}]
-        users: list[dict[str, Any]] = []
-        contexts: list[dict[str, Any]] = []
-
-        def add_context(name: str, cluster: str, spec: Mapping[str, str | None]) -> None:
-            user: dict[str, str] = {}
-            if spec.get("token"):
-                user["token"] = str(spec["token"])
-            if spec.get("client_certificate"):
-                user["client-certificate"] = str(spec["client_certificate"])
-                user["client-key"] = str(spec.get("client_key") or "")
-            users.append({"name": name, "user": user})
-            ctx: dict[str, str] = {"cluster": cluster, "user": name}
-            if spec.get("namespace"):
-                ctx["namespace"] = str(spec["namespace"])
-            contexts.append({"name": name, "context": ctx})
-
-        main: dict[str, str | None] = {"token": token, "namespace": namespace}
-        if client_cert:
-            main["client_certificate"], main["client_key"] = client_cert
-        add_context(context, context, main)
-        for name, given in (extra_contexts or {}).items():
-            unknown = set(given) - _KUBECONFIG_CONTEXT_KEYS
-            if unknown:
-                raise ValueError(f"extra context {name!r}: unknown keys {sorted(unknown)}")
-            spec: dict[str, str | None] = dict(given)
-            if "token" not in spec and "client_certificate" not in spec:
-                spec.update({k: v for k, v in main.items() if k != "namespace"})
-            cluster = context
-            if spec.get("server"):
-                cluster = f"{name}-cluster"
-                clusters.append({"name": cluster, "cluster": {"server": spec["server"],
-                                                              "certificate-authority-data": ca_b64}})
-            add_context(name, cluster, spec)
-        config = {"apiVersion": "v1", "kind": "Config", "preferences": {}, "clusters": clusters,
-                  "users": users, "contexts": contexts, "current-context": context}
-        with open(path, "w", encoding="utf-8") as f:
-            yaml.safe_dump(config, f, sort_keys=False)
-        return os.fspath(path)
+        """Write a kubeconfig whose current context `context` reaches this server (see
+        `tests.apiserver.kubeconfig.write_kubeconfig` for the arguments)."""
+        return write_kubeconfig(path, server=self.url, ca_pem=self._ca.cert_pem.bytes(), token=token,
+                                context=context, namespace=namespace, extra_contexts=extra_contexts,
+                                client_cert=client_cert)
 
     # -- request handling ----------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.apiserver import Policy, RequestRecord
+from tests.apiserver.kubeconfig import write_kubeconfig
 from tests.realapi.build import Binaries, ensure_built
 
 ADMIN_TOKEN = "admin-token"
@@ -490,42 +491,8 @@ class RealApiServer:
                          extra_contexts: Mapping[str, Mapping[str, str]] | None = None,
                          client_cert: tuple[str, str] | None = None) -> str:
         """The test server's `write_kubeconfig`, for this server (same arguments, same meaning)."""
-        ca_b64 = base64.b64encode(self.ca_pem).decode()
-        clusters = [{"name": context, "cluster": {"server": self.url, "certificate-authority-data": ca_b64}}]
-        users: list[dict[str, Any]] = []
-        contexts: list[dict[str, Any]] = []
-        main: dict[str, str | None] = {"token": token, "namespace": namespace}
-        if client_cert:
-            main["client_certificate"], main["client_key"] = client_cert
-
-        def add(name: str, cluster: str, spec: Mapping[str, str | None]) -> None:
-            user: dict[str, str] = {}
-            if spec.get("token"):
-                user["token"] = str(spec["token"])
-            if spec.get("client_certificate"):
-                user["client-certificate"] = str(spec["client_certificate"])
-                user["client-key"] = str(spec.get("client_key") or "")
-            users.append({"name": name, "user": user})
-            ctx: dict[str, str] = {"cluster": cluster, "user": name}
-            if spec.get("namespace"):
-                ctx["namespace"] = str(spec["namespace"])
-            contexts.append({"name": name, "context": ctx})
-
-        add(context, context, main)
-        for name, given in (extra_contexts or {}).items():
-            spec: dict[str, str | None] = dict(given)
-            if "token" not in spec and "client_certificate" not in spec:
-                spec.update({k: v for k, v in main.items() if k != "namespace"})
-            cluster = context
-            if spec.get("server"):
-                cluster = name
-                clusters.append({"name": name, "cluster": {"server": spec["server"],
-                                                           "certificate-authority-data": ca_b64}})
-            add(name, cluster, spec)
-        doc = {"apiVersion": "v1", "kind": "Config", "current-context": context, "clusters": clusters,
-               "contexts": contexts, "users": users}
-        Path(path).write_text(yaml.safe_dump(doc, sort_keys=False))
-        return str(path)
+        return write_kubeconfig(path, server=self.url, ca_pem=self.ca_pem, token=token, context=context,
+                                namespace=namespace, extra_contexts=extra_contexts, client_cert=client_cert)
 
     def issue_client_cert(self, user: str, group: str = "system:authenticated") -> tuple[str, str]:
         """(certificate, key) paths of a client certificate for `user` in `group` (CN and O), as
