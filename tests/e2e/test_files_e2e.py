@@ -15,6 +15,7 @@ import yaml
 
 from tests.e2e.conftest import Plugin
 from tests.kubectl import kubectl_binary
+from tests.test_files import UNHASHABLE  # from a published chart: a mapping used as a mapping key
 
 POD = """apiVersion: v1
 kind: Pod
@@ -45,14 +46,6 @@ spec:
       volumes:
       - name: sock
         hostPath: {path: /var/run/docker.sock}
-"""
-# From a published chart: a mapping used as a mapping key (PyYAML cannot build it).
-UNHASHABLE = """apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-data:
-  value: {? {region_name: ''} : ''}
 """
 
 
