@@ -60,8 +60,8 @@ COMMANDS: dict[str, Callable[[list[str], TextIO, TextIO], int]] = {name: _runner
 class CommandUsageError(UsageError):
     """A usage error inside one command: the hint names that command's help, as cobra does."""
 
-    def __init__(self, message: str, command: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, command: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
         self.command = command
 
 
@@ -111,7 +111,7 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
     except CommandUsageError:
         raise
     except UsageError as e:
-        raise CommandUsageError(e.message, name) from None
+        raise CommandUsageError(e.message, name, e.hint) from None
 
 
 def main(argv: list[str] | None = None) -> int:
