@@ -47,6 +47,9 @@ ADMIN_TOKEN = "admin-token"
 DEFAULT_TOKENS = {"admin-token": "admin", "alice-token": "alice", "bob-token": "bob", "viewer-token": "viewer"}
 ADMIN_GROUPS = ("system:masters",)
 START_TIMEOUT = 180.0
+# Threads creating objects at once while loading (each over its own keep-alive connection):
+# enough to keep both of the machine's cores busy with the server's work.
+LOAD_WORKERS = 24
 
 # kind -> (group/version path prefix, plural, namespaced)
 KINDS: dict[str, tuple[str, str, bool]] = {
@@ -80,6 +83,39 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _owner_key(reference: Mapping[str, Any], namespace: str) -> tuple[Any, str, Any]:
+    """(kind, namespace, name) of the owner a reference names, as `RealApiServer.uids` keys it:
+    an owner of a cluster-scoped kind has no namespace."""
+    scope = namespace if KINDS.get(reference.get("kind"), ("", "", True))[2] else ""
+    return reference.get("kind"), scope, reference.get("name")
+
+
+def owner_levels(objects: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """`objects` in levels: the first owned by none of them, each next one only by objects of
+    the levels before it (a Deployment, then its ReplicaSets). Within a level, objects keep
+    their order; a reference cycle (which no server accepts anyway) ends in the last level."""
+    keys = {(o["kind"], str(o["metadata"].get("namespace") or "") if KINDS[o["kind"]][2] else "",
+             o["metadata"]["name"]): i for i, o in enumerate(objects)}
+    depth: dict[int, int] = {}
+
+    def level(i: int, seen: frozenset[int] = frozenset()) -> int:
+        if i not in depth:
+            metadata = objects[i]["metadata"]
+            owners = [keys.get(_owner_key(ref, str(metadata.get("namespace") or "")))
+                      for ref in metadata.get("ownerReferences") or []]
+            depth[i] = max((level(j, seen | {i}) + 1 for j in owners if j is not None and j not in seen | {i}),
+                           default=0)
+        return depth[i]
+
+    levels: list[list[Mapping[str, Any]]] = []
+    for i, obj in enumerate(objects):
+        n = level(i)
+        while len(levels) <= n:
+            levels.append([])
+        levels[n].append(obj)
+    return levels
 
 
 def rest_path(obj: Mapping[str, Any], *, named: bool = False) -> str:
@@ -148,10 +184,10 @@ class RealApiServer:
                 self.allow_everyone()
             else:
                 self.apply_policy(self.policy)
+            self.clear_requests()
         except BaseException:
             self.stop()
             raise
-        self.clear_requests()
         return self
 
     def _start_etcd(self, binaries: Binaries) -> None:
@@ -319,12 +355,17 @@ class RealApiServer:
 
     # --- objects ------------------------------------------------------------------------------------
 
-    def load(self, objects: Iterable[Mapping[str, Any]], workers: int = 4) -> None:
+    def load(self, objects: Iterable[Mapping[str, Any]], workers: int = LOAD_WORKERS) -> None:
         """Create `objects`: namespaces and the ServiceAccounts that pods name first (what the
         service-account controller would have made: pods are admitted only with them), then the
-        other objects in order (owners before what they own), then the pods, `workers` at a time.
-        ownerReferences get the uids the server gave their owners; a pod's `status`, which create
-        ignores, is written through the status subresource."""
+        other objects, owners before what they own, then the pods. ownerReferences get the uids
+        the server gave their owners; a pod's `status`, which create ignores, is written through
+        the status subresource.
+
+        Each of those steps sends its requests from `workers` threads at once, each thread over
+        its own keep-alive connection: one at a time, the server and the client wait for each
+        other and 100,000 pods took 40 minutes. Objects of one step never depend on each other:
+        the non-pod objects go in levels, each level owned only by the levels before it."""
         started = time.monotonic()
         objects = list(objects)
         namespaces = {str(o["metadata"]["namespace"]) for o in objects if KINDS[o["kind"]][2]}
@@ -336,34 +377,47 @@ class RealApiServer:
             pod_spec = spec if obj["kind"] == "Pod" else (template.get("template") or {}).get("spec") or {}
             if pod_spec.get("serviceAccountName"):
                 accounts.add((str(obj["metadata"].get("namespace") or "default"), str(pod_spec["serviceAccountName"])))
-        for name in sorted(namespaces):
-            self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, exist_ok=True)
-        for namespace, name in sorted(accounts):
-            self.create({"apiVersion": "v1", "kind": "ServiceAccount",
-                         "metadata": {"name": name, "namespace": namespace}}, exist_ok=True)
-        for obj in objects:
-            if obj["kind"] not in ("Namespace", "Pod"):
-                self._create_recorded(obj)
-        pods = [obj for obj in objects if obj["kind"] == "Pod"]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for _ in pool.map(self._create_recorded, pods):
-                pass
+            def each(create: Any, items: Iterable[Any]) -> None:
+                for _ in pool.map(create, items):  # an error of any of them is raised here
+                    pass
+
+            each(lambda name: self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                                          exist_ok=True), sorted(namespaces))
+            each(lambda account: self.create({"apiVersion": "v1", "kind": "ServiceAccount",
+                                              "metadata": {"name": account[1], "namespace": account[0]}},
+                                             exist_ok=True), sorted(accounts))
+            for level in owner_levels([obj for obj in objects if obj["kind"] not in ("Namespace", "Pod")]):
+                each(self._create_recorded, level)
+            each(self._create_recorded, [obj for obj in objects if obj["kind"] == "Pod"])
         self.load_seconds = time.monotonic() - started
 
     def _create_recorded(self, obj: Mapping[str, Any]) -> None:
-        created = self.create(self._with_server_uids(obj))
+        body = self._with_server_uids(obj)
+        created = self.create(body)
         meta = created["metadata"]
         self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
         if obj["kind"] == "Pod" and obj.get("status"):
-            # qosClass is the server's to compute (from the resources) and may not change afterwards.
-            wanted = {**obj["status"], "qosClass": created.get("status", {}).get("qosClass")}
-            status, body = self.request("PUT", rest_path(obj, named=True) + "/status", {**created, "status": wanted})
-            if status != 200:
-                raise ServerError(f"status of Pod/{meta['name']}: {status} {body[:300]!r}")
+            # The status subresource takes the metadata and the status from what it is sent (the
+            # spec and the owner references stay the server's), so the spec is left out: decoding
+            # it again cost the server more than the status. The metadata is the created one,
+            # with what admission added (the node's topology labels). A qosClass left empty is
+            # kept as the server computed it, and may not change anyway.
+            # managedFields left out are kept as they are, and not decoded and validated again.
+            status = {k: v for k, v in obj["status"].items() if k != "qosClass"}
+            metadata = {k: v for k, v in meta.items() if k != "managedFields"}
+            update = {"apiVersion": body["apiVersion"], "kind": "Pod", "metadata": metadata, "spec": {},
+                      "status": status}
+            code, answer = self.request("PUT", rest_path(obj, named=True) + "/status", update)
+            if code != 200:
+                raise ServerError(f"status of Pod/{meta['name']}: {code} {answer[:300]!r}")
 
     def _with_server_uids(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        body = json.loads(json.dumps(obj))
-        metadata = body.setdefault("metadata", {})
+        """The body to create `obj` with: a copy of the parts changed here (the rest is shared
+        with `obj`, which is left as it was: copying 100,000 pods whole cost the loader more
+        than sending them)."""
+        body = dict(obj)
+        metadata = body["metadata"] = dict(body.get("metadata") or {})
         metadata.pop("uid", None)
         metadata.pop("resourceVersion", None)
         namespace = metadata.get("namespace", "")
@@ -371,18 +425,24 @@ class RealApiServer:
         if body["kind"] == "Job" and not spec.get("manualSelector"):
             # The server makes a Job's selector and its template's controller-uid labels from the uid
             # it gives the Job, and refuses ones made for another uid (as a dumped Job has).
+            spec = body["spec"] = dict(spec)
             spec.pop("selector", None)
-            labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            template = spec["template"] = dict(spec.get("template") or {})
+            template_metadata = template["metadata"] = dict(template.get("metadata") or {})
+            labels = template_metadata["labels"] = dict(template_metadata.get("labels") or {})
             for key in ("controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
                         "batch.kubernetes.io/job-name"):
                 labels.pop(key, None)
         if body["kind"] == "Pod" and spec.get("priorityClassName"):
             # Priority admission computes both from the class and refuses values that differ.
+            spec = body["spec"] = dict(spec)
             spec.pop("priority", None)
             spec.pop("preemptionPolicy", None)
+        references = metadata.get("ownerReferences")
+        if references:
+            metadata["ownerReferences"] = [dict(ref) for ref in references]
         for ref in metadata.get("ownerReferences") or []:
-            scope = namespace if KINDS.get(ref.get("kind"), ("", "", True))[2] else ""
-            uid = self.uids.get((ref.get("kind"), scope, ref.get("name")))
+            uid = self.uids.get(_owner_key(ref, namespace))
             if uid:
                 ref["uid"] = uid
         return body
