@@ -15,6 +15,7 @@ from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObj
 from plugin.owners import WALKABLE_KINDS, controller_reference
 from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
+from plugin.scheduling import placement_of
 
 
 @dataclass
@@ -94,6 +95,7 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
         namespace = queries.NAMESPACE.search(obj)
         is_pod = source.kind == "Pod"
         node = queries.NODE_NAME.search(obj) if is_pod else None
+        node = node if isinstance(node, str) and node else None
         owner_refs = queries.OWNER_REFERENCES.search(obj)
         uid = queries.UID.search(obj)
         result.scanned.append(ScannedObject(
@@ -107,9 +109,10 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
             owner_references=tuple(r for r in owner_refs if isinstance(r, dict))
             if isinstance(owner_refs, list) else (),
             is_pod=is_pod,
-            node=node if isinstance(node, str) else None,
+            node=node,
             origin=source.origin,
             findings=tuple(findings),
             agent=agent,
+            placement=placement_of(source.kind, spec) if node is None else None,
         ))
     return result
