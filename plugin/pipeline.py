@@ -7,7 +7,7 @@ end in the same `Report`, so the printers never know where the objects came from
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,8 @@ from plugin.sources.files import FileProblem, FileScan, read_manifests, stream_m
 
 if TYPE_CHECKING:
     from plugin.api import ApiClient
-    from plugin.kubeconfig import ConnectionFlags
+    from plugin.kubeconfig import Connection, ConnectionFlags
+    from plugin.plan import PlanNode
     from plugin.resources import Resource
 
 
@@ -69,7 +70,16 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
     from plugin.kubeconfig import load_connection
 
     connection = load_connection(flags)
-    api = ApiClient(connection)
+    return _scan_connection(ApiClient(connection), connection, settings, all_namespaces=all_namespaces,
+                            label_selector=label_selector, field_selector=field_selector, rules=rules,
+                            identify=identify, pods_only=pods_only, node_runtimes=node_runtimes)
+
+
+def _scan_connection(api: ApiClient, connection: Connection, settings: RuleSettings, *, all_namespaces: bool,
+                     label_selector: str | None = None, field_selector: str | None = None,
+                     rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+                     pods_only: bool = False, node_runtimes: bool = False) -> Report:
+    """`scan_cluster` on a connection already made (`plan` lists the nodes on it too)."""
     settle_garbage_collector()
     scopes: list[str | None] = [None] if all_namespaces else list(dict.fromkeys(
         n.strip() for n in connection.namespace.split(",") if n.strip()))
@@ -197,11 +207,50 @@ def _node_runtimes(api: ApiClient, problems: list[str]) -> dict[str, str]:
     return runtimes
 
 
+def plan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespaces: bool,
+                 label_selector: str | None = None, probes: bool = False) -> tuple[Report, list[PlanNode]]:
+    """What `plan` reads of a cluster: the nodes (one paginated list, first: a plan without them
+    is no plan, so a refusal fails before the scan), then exactly what `scan` reads, and with
+    `probes` the node probes' reports (as `nodes --probes`)."""
+    from plugin.api import ApiClient
+    from plugin.kubeconfig import load_connection
+    from plugin.plan import plan_node
+    from plugin.resources import NODES
+
+    connection = load_connection(flags)
+    api = ApiClient(connection)
+    try:
+        nodes = [plan_node(n) for page in api.list_pages(NODES) for n in page if isinstance(n, dict)]
+    except ApiError as err:
+        if err.status != 403:
+            raise
+        raise ApiError(err.message, err.status, err.reason,
+                       hint="plan needs to list the nodes (cluster-scoped), to know their pools and runtimes") from None
+    report = _scan_connection(api, connection, settings, all_namespaces=all_namespaces, label_selector=label_selector)
+    if probes:
+        from plugin.sources.probe_logs import NO_PROBE, node_probes
+
+        reports = node_probes(api)
+        nodes = [replace(n, runtime=replace(n.runtime, probe=reports.get(n.runtime.name, NO_PROBE))) for n in nodes]
+    return report, nodes
+
+
+def plan_files(paths: list[str], settings: RuleSettings, namespace: str | None
+               ) -> tuple[Report, list[PlanNode], list[FileProblem]]:
+    """`plan` offline: `scan_files`, and the Nodes of the same input (a dump made with
+    `kubectl get nodes,pods,... -A -o yaml`), read in the same single pass."""
+    from plugin.plan import plan_node
+
+    nodes: list[PlanNode] = []
+    report, problems = scan_files(paths, settings, namespace, on_node=lambda node: nodes.append(plan_node(node)))
+    return report, nodes, problems
+
+
 def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
-               rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent
-               ) -> tuple[Report, list[FileProblem]]:
+               rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+               on_node: Callable[[dict], None] | None = None) -> tuple[Report, list[FileProblem]]:
     """Scan manifests offline. Objects without a namespace are placed in `namespace` (from -n),
-    else `default`, as `kubectl apply` would place them.
+    else `default`, as `kubectl apply` would place them. `on_node` is given each Node of the input.
 
     The objects stream from the files through the rules and the owner index, which keep only
     what they need of each, so memory grows with the findings, not with the input."""
@@ -210,8 +259,8 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     lookup = ObjectsLookup()
     default_namespace = namespace or "default"
     bare_pods: dict[tuple[str, str], object] = {}
-    result = scan_objects(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace), settings,
-                          default_namespace=default_namespace, identify=identify, rules=rules)
+    sources = _indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace, on_node)
+    result = scan_objects(sources, settings, default_namespace=default_namespace, identify=identify, rules=rules)
     scanned = [s if s.owner_references or not s.is_pod else _selector_owned(s, lookup, bare_pods)
                for s in result.scanned]
     result.scanned[:] = scanned
@@ -223,10 +272,12 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
 
 
 def _indexed(sources: Iterable[SourceObject], lookup: ObjectsLookup, bare_pods: dict[tuple[str, str], object],
-             default_namespace: str) -> Iterator[SourceObject]:
+             default_namespace: str, on_node: Callable[[dict], None] | None = None) -> Iterator[SourceObject]:
     """The sources, unchanged, each added to the owner index on its way to the scan; the labels of
-    pods without owner references are kept aside for the selector fallback."""
+    pods without owner references are kept aside for the selector fallback, and Nodes go to `on_node`."""
     for source in sources:
+        if on_node is not None and source.kind == "Node":
+            on_node(source.obj)
         lookup.add(source.kind, source.obj)
         if source.kind == "Pod" and not queries.OWNER_REFERENCES.search(source.obj):
             name, namespace = queries.NAME.search(source.obj), queries.NAMESPACE.search(source.obj)
