@@ -48,6 +48,9 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("nodes", "-o", "json"), {0}),
     (("nodes", "--probes"), {0}),  # lists the probe pods, GETs their logs
     (("nodes", "--probes", "-o", "json"), {0}),
+    (("plan",), {0}),  # scan -A's lists and one of the nodes
+    (("plan", "-n", "ci", "-o", "markdown", "--exit-code"), {3}),
+    (("plan", "--probes", "-o", "json"), {0}),  # and the probe pods' logs
     (("probe", "--root", "HOST_TREE"), {0}),  # reads a host, sends nothing
     (("version",), {0}),
     # error paths
@@ -112,7 +115,7 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
         assert "watch" not in record.query, record.path
         assert not any(part in record.path for part in ("/secrets", "/configmaps", "/exec", "/attach", "/proxy",
                                                         "/portforward", "/token")), record.path
-        # logs: only the node probes' (nodes --probes), never another pod's
+        # logs: only the node probes' (nodes --probes, plan --probes), never another pod's
         assert not record.path.endswith("/log") or record.path.startswith(
             f"/api/v1/namespaces/{PROBE_NAMESPACE}/pods/dockershim-node-probe-"), record.path
     assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
