@@ -19,8 +19,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from plugin import queries
-from plugin.models import SEVERITIES, AgentRef, Finding, ObjectRef, Report, ReportItem
+from plugin.models import SEVERITIES, AgentRef, Finding, ObjectRef, Report, WorkloadSummary
 from plugin.nodes import NodeRuntime, node_runtime
+from plugin.report import workloads
 from plugin.scheduling import NodeFacts, Placement, can_schedule, node_facts
 
 # The labels that name a node's pool, first match wins: EKS managed node groups, GKE node pools,
@@ -149,24 +150,18 @@ def on_docker(node: NodeRuntime) -> bool:
 
 @dataclass
 class _Workload:
-    """One blocking candidate of the report: a workload and everything found on it."""
+    """One blocking candidate: a workload of the report as `scan`'s table sums it up, with where
+    its pods run, where its templates may be scheduled, and its findings."""
 
-    items: list[ReportItem]
+    summary: WorkloadSummary
+    findings: list[Finding] = field(default_factory=list)
     nodes: set[str] = field(default_factory=set)
     placements: dict[Placement, None] = field(default_factory=dict)
     steps: dict[str, str | None] = field(default_factory=dict)  # by runtime, computed once
 
-    @property
-    def first(self) -> ReportItem:
-        return self.items[0]
-
-    def agent(self) -> AgentRef | None:
-        agents = [i.agent for i in self.items if i.agent]
-        return next((a for a in agents if a.strong), agents[0] if agents else None)
-
     def step(self, runtime: str) -> str | None:
         if runtime not in self.steps:
-            self.steps[runtime] = first_step(self.agent(), [i.finding for i in self.items], runtime)
+            self.steps[runtime] = first_step(self.summary.agent, self.findings, runtime)
         return self.steps[runtime]
 
 
@@ -182,21 +177,19 @@ def first_step(agent: AgentRef | None, findings: Sequence[Finding], runtime: str
 
 
 def _workloads(report: Report) -> list[_Workload]:
-    """The report's items by owning workload, as `scan`'s table groups them."""
-    groups: dict[tuple, _Workload] = {}
+    """The report's workloads (`report.workloads`, the rows of `scan`'s table), with their items' facts."""
+    found = {(w.context, w.namespace, w.owner.kind, w.owner.name): _Workload(w) for w in workloads(report)}
     for item in report.items:
-        key = (item.namespace, item.owner.kind, item.owner.name)
-        workload = groups.get(key)
-        if workload is None:
-            workload = groups[key] = _Workload([])
-        workload.items.append(item)
+        workload = found[(item.context, item.namespace, item.owner.kind, item.owner.name)]
+        workload.findings.append(item.finding)
         workload.nodes.update(item.nodes)
         workload.placements.update(dict.fromkeys(item.placements))
-    return list(groups.values())
+    return list(found.values())
 
 
-def _workload_blocker(workload: _Workload, pool_nodes: Sequence[PlanNode], runtime: str) -> Blocker | None:
-    names = {n.runtime.name for n in pool_nodes}
+def _workload_blocker(workload: _Workload, pool_nodes: Sequence[PlanNode], names: set[str],
+                      runtime: str) -> Blocker | None:
+    """The workload as a blocker of the pool of `pool_nodes` (named `names`), or None."""
     running = tuple(sorted(workload.nodes & names))
     if running:
         reason = RUNNING
@@ -204,10 +197,8 @@ def _workload_blocker(workload: _Workload, pool_nodes: Sequence[PlanNode], runti
         reason = WOULD_SCHEDULE
     else:
         return None
-    first = workload.first
-    return Blocker(namespace=first.namespace, owner=first.owner,
-                   rules=tuple(sorted({i.finding.rule_id for i in workload.items})), agent=workload.agent(),
-                   severity=min((i.finding.severity for i in workload.items), key=SEVERITIES.index),
+    w = workload.summary
+    return Blocker(namespace=w.namespace, owner=w.owner, rules=w.rules, agent=w.agent, severity=w.severity,
                    reason=reason, step=workload.step(runtime), nodes=running)
 
 
@@ -252,12 +243,13 @@ def build_plan(report: Report, nodes: Iterable[PlanNode], *, pool_label: str | N
     for node in sorted(nodes, key=lambda n: n.runtime.name):
         grouped.setdefault(pool_of(node, pool_label), []).append(node)
     names = [name for _, name in grouped]
-    workloads = _workloads(report)
+    candidates = _workloads(report)
     pools = []
     for (label, name), members in grouped.items():
         runtimes = tuple(n.runtime for n in members)
         step_runtime = _pool_runtime(runtimes, runtime)
-        blockers = [b for w in workloads if (b := _workload_blocker(w, members, step_runtime))]
+        member_names = {n.runtime.name for n in members}
+        blockers = [b for w in candidates if (b := _workload_blocker(w, members, member_names, step_runtime))]
         if probes:
             blockers += [b for n in runtimes if (b := _host_blocker(n, severities))]
         docker = any(map(on_docker, runtimes))

@@ -143,6 +143,15 @@ def test_an_agent_running_on_a_mixed_pool_blocks_it(tmp_path: Path) -> None:
     assert pool.status == BLOCKED and [(b.reason, b.nodes) for b in pool.blockers] == [("running there", ("a-1",))]
 
 
+def test_a_pending_pod_counts_where_its_own_spec_may_run(tmp_path: Path) -> None:
+    pending = pod("debug", {**SOCKET, "nodeSelector": {"agentpool": "b"}}, "ops")  # no nodeName yet
+    objects = [node("a-1", "docker://20.10.24", "v1.23.17", {"agentpool": "a"}),
+               node("b-1", "docker://20.10.24", "v1.23.17", {"agentpool": "b"}), pending]
+    plan = make_plan(tmp_path, objects)
+    assert [(p.name, p.status, [(b.owner.describe(), b.reason) for b in p.blockers]) for p in plan.pools] == [
+        ("a", READY, []), ("b", BLOCKED, [("Pod/debug", "would schedule there")])]
+
+
 def test_cordoned_and_tainted_pools_against_deployments_and_daemonsets(tmp_path: Path) -> None:
     cordoned = node("c-1", "docker://20.10.24", "v1.23.17", {"agentpool": "cordoned"})
     cordoned["spec"] = {"unschedulable": True}
