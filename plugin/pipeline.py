@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from plugin import queries
+from plugin.claims import ClusterClaims, OfflineClaims
 from plugin.errors import ApiError
 from plugin.explain import (
     Explanation,
@@ -85,6 +86,8 @@ def _scan_connection(api: ApiClient, connection: Connection, settings: RuleSetti
         n.strip() for n in connection.namespace.split(",") if n.strip()))
     lookup = ClusterLookup(api)
     problems: list[str] = []
+    # PersistentVolumes are listed once, and only if some pod or template uses a claim.
+    claims = ClusterClaims(api, problems, connection.context)
     result = ScanResult()
     progress = Progress()
     # A field selector (spec.nodeName, status.phase) only means something for pods.
@@ -94,7 +97,8 @@ def _scan_connection(api: ApiClient, connection: Connection, settings: RuleSetti
                                                   label_selector, field_selector, with_templates),
                                  connection.context or "")
         try:
-            scan_objects(objects, settings, default_namespace=scope, identify=identify, rules=rules, into=result)
+            scan_objects(objects, settings, default_namespace=scope, identify=identify, rules=rules, into=result,
+                         claims=claims)
         except ApiError as err:
             if err.status != 403:
                 raise
@@ -259,8 +263,12 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     lookup = ObjectsLookup()
     default_namespace = namespace or "default"
     bare_pods: dict[tuple[str, str], object] = {}
-    sources = _indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace, on_node)
+    claims = OfflineClaims(default_namespace)
+    sources = claims.divert(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace, on_node))
     result = scan_objects(sources, settings, default_namespace=default_namespace, identify=identify, rules=rules)
+    # Objects that use claims, once every PersistentVolume and claim of the input is known.
+    scan_objects(claims.held, settings, default_namespace=default_namespace, identify=identify, rules=rules,
+                 into=result, claims=claims)
     scanned = [s if s.owner_references or not s.is_pod else _selector_owned(s, lookup, bare_pods)
                for s in result.scanned]
     result.scanned[:] = scanned
@@ -319,6 +327,8 @@ def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args:
     api = ApiClient(connection)
     namespace = connection.namespace
     lookup = ClusterLookup(api)
+    problems: list[str] = []
+    claims = ClusterClaims(api, problems, connection.context)
 
     def namespace_pods() -> Iterator[dict]:
         for page in api.list_pages(PODS, namespace):
@@ -327,12 +337,13 @@ def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args:
     obj = api.get(target.resource, namespace, target.name) if target.resource else None
     if obj is not None:
         assert target.resource is not None
-        return explain_object(target.resource.kind, obj, namespace, lookup, settings,
-                              lambda ref: pods_owned_by(ref, namespace_pods(), lookup))
+        explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
+                                     lambda ref: pods_owned_by(ref, namespace_pods(), lookup), claims=claims)
+        return replace(explanation, warnings=tuple(problems))
     if target.resource is None or target.resource.kind != "Pod":
-        explained = explain_from_pods(target, namespace_pods(), namespace, lookup, settings)
+        explained = explain_from_pods(target, namespace_pods(), namespace, lookup, settings, claims=claims)
         if explained is not None:
-            return explained
+            return replace(explained, warnings=tuple(problems))
     raise not_found(target.resource, target.name, target.type_name)
 
 
@@ -344,6 +355,8 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
     target = parse_target(target_args)
     read = read_manifests(paths)
     lookup = ObjectsLookup((o.kind, o.obj) for o in read.objects)
+    claims = OfflineClaims(namespace)
+    claims.add(read.objects)
     found, elsewhere = None, set()
     for source in read.objects:
         if target.resource is None or source.kind != target.resource.kind \
@@ -360,10 +373,10 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
         assert target.resource is not None
         obj = _with_selector_owner(found.obj, namespace, lookup) if found.kind == "Pod" else found.obj
         explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
-                                     lambda ref: pods_owned_by(ref, pods, lookup))
+                                     lambda ref: pods_owned_by(ref, pods, lookup), claims=claims)
         return explanation, read.problems
     if target.resource is None or target.resource.kind != "Pod":
-        explained = explain_from_pods(target, pods, namespace, lookup, settings)
+        explained = explain_from_pods(target, pods, namespace, lookup, settings, claims=claims)
         if explained is not None:
             return explained, read.problems
     error = not_found(target.resource, target.name, target.type_name)

@@ -226,6 +226,18 @@ REQUIRED_NODE_AFFINITY = Query("affinity.nodeAffinity.requiredDuringSchedulingIg
 HOST_PATH_VOLUMES = Query(
     "volumes[?hostPath].{name: name, path: hostPath.path, type: hostPath.type}"
 )
+# {.spec.volumes[*].persistentVolumeClaim.claimName}; ephemeral volumes, whose claim is `<pod>-<volume>`.
+CLAIM_VOLUMES = Query("volumes[?persistentVolumeClaim].{name: name, claim: persistentVolumeClaim.claimName}")
+EPHEMERAL_VOLUMES = Query("volumes[?ephemeral].name")
+# On a StatefulSet: {.spec.volumeClaimTemplates[*].metadata.name}, the volumes its pods claim.
+STATEFULSET_CLAIM_TEMPLATES = Query("spec.volumeClaimTemplates[].metadata.name")
+# On a PersistentVolume: {.spec.hostPath}, {.spec.local.path}, {.spec.claimRef}, {.status.phase};
+# on a PersistentVolumeClaim: {.spec.volumeName}.
+PV_HOST_PATH = Query("spec.hostPath.{path: path, type: type}")
+PV_LOCAL_PATH = Query("spec.local.path")
+PV_CLAIM_REF = Query("spec.claimRef.{namespace: namespace, name: name}")
+PV_PHASE = Query("status.phase")
+PVC_VOLUME_NAME = Query("spec.volumeName")
 # {.spec.containers[*].volumeMounts}, {.spec.initContainers[*]...}, {.spec.ephemeralContainers[*]...}
 _CONTAINER_FIELDS = (
     "{name: name, image: image, command: command, args: args, env: env,"

@@ -120,15 +120,18 @@ def dependency_label(finding: Finding) -> str:
     """What a finding says the workload uses of Docker, in a word or a path: `docker.sock`,
     `/var/run`, `/var/lib/docker/containers`, `DOCKER_HOST`, `docker CLI`."""
     from plugin import paths
+    from plugin.rules import MANAGES_DOCKER_SERVICE
 
     if finding.rule_id == "DS005" and finding.evidence:
         return finding.evidence.split("=", 1)[0]
     if finding.rule_id == "DS006":
         return "docker CLI"
+    if finding.rule_id == "DS008":
+        return "docker.service" if MANAGES_DOCKER_SERVICE in finding.reason else "node's docker CLI"
     if finding.host_path:
         written = paths.normalize(paths.join(finding.host_path, finding.sub_path))
         if finding.rule_id == "DS001":
-            return written.rsplit("/", 1)[-1] or written
+            return paths.base_name(written)
         return written
     return finding.rule_name
 

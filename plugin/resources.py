@@ -53,6 +53,7 @@ CRONJOBS = Resource("CronJob", "cronjobs", "batch", "v1", True, ("cj",))
 REPLICATIONCONTROLLERS = Resource("ReplicationController", "replicationcontrollers", "", "v1", True, ("rc",))
 NODES = Resource("Node", "nodes", "", "v1", False, ("no",))
 NAMESPACES = Resource("Namespace", "namespaces", "", "v1", False, ("ns",))
+PERSISTENT_VOLUMES = Resource("PersistentVolume", "persistentvolumes", "", "v1", False, ("pv",))
 
 ALL_RESOURCES = (
     PODS, REPLICASETS, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, JOBS, CRONJOBS,

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from plugin import queries
+from plugin.claims import ClaimSource, pod_spec_view
 from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
 from plugin.owners import WALKABLE_KINDS, controller_reference
-from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
+from plugin.podspec import TEMPLATE_KINDS, pod_spec_of
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
 from plugin.scheduling import placement_of
 
@@ -69,11 +70,13 @@ def covered_by_owner(kind: str, obj: dict) -> bool:
 
 def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
                  default_namespace: str | None = None, identify: Identify | None = None,
-                 rules: tuple[Rule, ...] = RULES, into: ScanResult | None = None) -> ScanResult:
+                 rules: tuple[Rule, ...] = RULES, into: ScanResult | None = None,
+                 claims: ClaimSource | None = None) -> ScanResult:
     """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
     objects that have none (manifests usually omit it; `kubectl apply` would use the current one).
     Only objects with findings are identified, so the catalogue costs nothing on clean pods.
-    Results accumulate in `into` when given, so a source that fails midway loses nothing read."""
+    Results accumulate in `into` when given, so a source that fails midway loses nothing read.
+    With `claims`, host paths that objects reach through PersistentVolumeClaims are checked too."""
     result = into if into is not None else ScanResult()
     for source in objects:
         if source.kind != "Pod" and source.kind not in TEMPLATE_KINDS:
@@ -85,7 +88,8 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
         if found is None:
             continue
         spec, template_metadata = found
-        findings = run_rules(PodSpecView(spec, template_metadata), settings, rules)
+        view = pod_spec_view(source.kind, source.obj, spec, template_metadata, default_namespace, claims)
+        findings = run_rules(view, settings, rules)
         if not findings:
             continue
         agent = identify(spec, template_metadata) if identify else None

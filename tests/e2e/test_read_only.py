@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from plugin.cli import COMMANDS, main
+from plugin.sources.files import read_manifests
 from tests.apiserver import ApiServer, Fault, Policy, Rule
 from tests.e2e.conftest import Plugin
 from tests.e2e.test_node_probes import PROBE_NAMESPACE, daemonset, probe_pod
@@ -42,6 +43,7 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("explain", "ds/datadog", "-n", "monitoring"), {0}),
     (("explain", "deployment", "runner", "-n", "ci", "-o", "yaml"), {0}),
     (("explain", "cronjob/image-build", "-n", "ci"), {0}),
+    (("explain", "deployment/build-runner", "-n", "ci", "-o", "json"), {0}),  # lists the PersistentVolumes
     (("mounts", "-A"), {0}),
     (("mounts", "-n", "monitoring", "-o", "json"), {0}),
     (("nodes",), {0}),
@@ -58,6 +60,7 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("scan", "-n", "apps", "--as", "nobody"), {1}),  # impersonating a user who may read nothing
     (("scan", "-n", "kube-system"), {1}),  # answered 503 until the retries are used up
 ]
+CLAIMED_SOCKET = Path(__file__).resolve().parents[1] / "manifests" / "volumes" / "claimed-docker-socket.yaml"
 OFFLINE = ("version", "probe")  # commands that send nothing, and take no --token
 BAD_TOKEN = (("scan", "-A"), {1})  # run with a token the server does not know: 401
 
@@ -69,7 +72,9 @@ def logged_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     probe = daemonset()
     probe["metadata"]["uid"] = "uid-ds-probe"
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
-    srv = ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+    # A Deployment whose claim is bound to a hostPath PersistentVolume: scan and explain list those.
+    claimed = [source.obj for source in read_manifests([str(CLAIMED_SOCKET)]).objects]
+    srv = ApiServer(cluster_objects + claimed + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
                     tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
     srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = '{"kind": "NodeProbeReport", "items": []}\n'
     srv.start()
@@ -119,6 +124,8 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
         assert not record.path.endswith("/log") or record.path.startswith(
             f"/api/v1/namespaces/{PROBE_NAMESPACE}/pods/dockershim-node-probe-"), record.path
     assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
+    # PersistentVolumes: listed (pods use claims), cluster-wide, as GETs like everything else.
+    assert any(r.path == "/api/v1/persistentvolumes" for r in log), "no command listed the PersistentVolumes"
     senders = {r.authenticated_user for r in log}
     for index, (args, _) in enumerate(REPLAY):
         if args[0] not in OFFLINE:

@@ -54,6 +54,8 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "Node": ("api/v1", "nodes", False),
     "ServiceAccount": ("api/v1", "serviceaccounts", True),
     "Pod": ("api/v1", "pods", True),
+    "PersistentVolume": ("api/v1", "persistentvolumes", False),
+    "PersistentVolumeClaim": ("api/v1", "persistentvolumeclaims", True),
     "ReplicationController": ("api/v1", "replicationcontrollers", True),
     "Deployment": ("apis/apps/v1", "deployments", True),
     "ReplicaSet": ("apis/apps/v1", "replicasets", True),
@@ -70,6 +72,8 @@ _VERB_METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", 
 _AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
                  "rules": [{"level": "Metadata"}]}
 _POLICY_LABEL = "kubectl-dockershim.test/policy"
+# Kinds whose `status` the loader writes through the status subresource, as their controllers would.
+_WITH_STATUS = frozenset({"Pod", "PersistentVolume", "PersistentVolumeClaim"})
 
 
 class ServerError(RuntimeError):
@@ -356,12 +360,15 @@ class RealApiServer:
         self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
         if obj["kind"] == "Node":
             self._as_the_node_controller_would(obj, created)
-        if obj["kind"] == "Pod" and obj.get("status"):
-            # qosClass is the server's to compute (from the resources) and may not change afterwards.
-            wanted = {**obj["status"], "qosClass": created.get("status", {}).get("qosClass")}
+        if obj["kind"] in _WITH_STATUS and obj.get("status"):
+            # No controller runs to write a status (a pod's phase, a volume's Bound): it is written as
+            # given. qosClass is the server's to compute (from the resources) and may not change afterwards.
+            wanted = dict(obj["status"])
+            if obj["kind"] == "Pod":
+                wanted["qosClass"] = created.get("status", {}).get("qosClass")
             status, body = self.request("PUT", rest_path(obj, named=True) + "/status", {**created, "status": wanted})
             if status != 200:
-                raise ServerError(f"status of Pod/{meta['name']}: {status} {body[:300]!r}")
+                raise ServerError(f"status of {obj['kind']}/{meta['name']}: {status} {body[:300]!r}")
 
     def _as_the_node_controller_would(self, obj: Mapping[str, Any], created: dict[str, Any]) -> None:
         """The TaintNodesByCondition admission plugin gives every new Node the
