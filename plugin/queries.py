@@ -219,6 +219,9 @@ CRONJOB_TEMPLATE_METADATA = Query("spec.jobTemplate.spec.template.metadata")
 HOST_PATH_VOLUMES = Query(
     "volumes[?hostPath].{name: name, path: hostPath.path, type: hostPath.type}"
 )
+# {.spec.volumes[*].configMap} and {.spec.volumes[*].projected.sources[*].configMap}: the ConfigMaps a pod
+# spec mounts, whose configuration rule DS009 reads.
+CONFIG_MAP_VOLUMES = Query("volumes[].{name: name, configMap: configMap, projected: projected.sources[].configMap}")
 # {.spec.containers[*].volumeMounts}, {.spec.initContainers[*]...}, {.spec.ephemeralContainers[*]...}
 _CONTAINER_FIELDS = (
     "{name: name, image: image, command: command, args: args, env: env,"
