@@ -238,6 +238,9 @@ PV_LOCAL_PATH = Query("spec.local.path")
 PV_CLAIM_REF = Query("spec.claimRef.{namespace: namespace, name: name}")
 PV_PHASE = Query("status.phase")
 PVC_VOLUME_NAME = Query("spec.volumeName")
+# {.spec.volumes[*].configMap} and {.spec.volumes[*].projected.sources[*].configMap}: the ConfigMaps a pod
+# spec mounts, whose configuration rule DS009 reads.
+CONFIG_MAP_VOLUMES = Query("volumes[].{name: name, configMap: configMap, projected: projected.sources[].configMap}")
 # {.spec.containers[*].volumeMounts}, {.spec.initContainers[*]...}, {.spec.ephemeralContainers[*]...}
 _CONTAINER_FIELDS = (
     "{name: name, image: image, command: command, args: args, env: env,"
