@@ -205,9 +205,9 @@ def api_versions(server_address: str) -> dict[str, Any]:
 
 def served_groups(custom: Iterable[Resource] = ()) -> dict[str, list[str]]:
     """Every group with its versions, the preferred first: the built-in ones, then the CRDs' groups
-    in the order their definitions were stored."""
+    by name, as kube-apiserver 1.37 lists them in its aggregated document."""
     groups: dict[str, list[str]] = {g: ["v1"] for g in GROUPS}
-    for r in custom:
+    for r in sorted(custom, key=lambda r: r.group):
         versions = groups.setdefault(r.group, [])
         versions.extend(v for v in r.versions if v not in versions)
     for versions in groups.values():
@@ -276,17 +276,18 @@ def aggregated_discovery(core: bool, custom: Iterable[Resource] = ()) -> dict[st
 
 def wants_aggregated(accept: str) -> bool | None:
     """How kube-apiserver answers discovery for this Accept header: True for the aggregated
-    document (`as=APIGroupDiscoveryList` of apidiscovery.k8s.io v2), False for the legacy one
-    (plain JSON), whichever alternative comes first; None when neither is acceptable."""
+    document (`as=APIGroupDiscoveryList` of apidiscovery.k8s.io v2) when any alternative asks for
+    it, even after plain JSON (the real server prefers it so); else False for the legacy one (plain
+    JSON); None when neither is acceptable. v2beta1 is no longer served (1.37)."""
     if not accept.strip():
         return False
+    plain = False
     for alternative in accept.split(","):
         media, *parameters = [part.strip() for part in alternative.split(";")]
         if media not in ("application/json", "application/*", "*/*"):
             continue
         options = dict(p.partition("=")[::2] for p in parameters)
-        if "as" not in options:
-            return False
         if options == {**options, "g": "apidiscovery.k8s.io", "v": "v2", "as": "APIGroupDiscoveryList"}:
             return True
-    return None
+        plain = plain or "as" not in options
+    return False if plain else None

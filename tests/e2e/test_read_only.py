@@ -17,7 +17,9 @@ import pytest
 
 from plugin.cli import COMMANDS, main
 from tests.apiserver import ApiServer, Fault, Policy, Rule
+from tests.e2e import custom_resources_cluster
 from tests.e2e.conftest import Plugin
+from tests.e2e.test_custom_resources import CUSTOM_LISTS
 from tests.e2e.test_node_probes import PROBE_NAMESPACE, daemonset, probe_pod
 
 # (arguments, exit codes it may end with). Codes: 0 done, 1 error, 3 findings, 4 incomplete.
@@ -42,6 +44,7 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("explain", "ds/datadog", "-n", "monitoring"), {0}),
     (("explain", "deployment", "runner", "-n", "ci", "-o", "yaml"), {0}),
     (("explain", "cronjob/image-build", "-n", "ci"), {0}),
+    (("explain", "wf/image-build-x7k2q", "-n", "argo", "-o", "json"), {0}),  # a custom resource, and its pods
     (("mounts", "-A"), {0}),
     (("mounts", "-n", "monitoring", "-o", "json"), {0}),
     (("nodes",), {0}),
@@ -66,7 +69,9 @@ def logged_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     probe = daemonset()
     probe["metadata"]["uid"] = "uid-ds-probe"
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
-    srv = ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+    # and the custom resources of the operators the plugin knows, with their definitions
+    srv = ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")]
+                    + custom_resources_cluster.objects(),
                     tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
     srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = '{"kind": "NodeProbeReport", "items": []}\n'
     srv.start()
@@ -116,6 +121,12 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
         assert not record.path.endswith("/log") or record.path.startswith(
             f"/api/v1/namespaces/{PROBE_NAMESPACE}/pods/dockershim-node-probe-"), record.path
     assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
+    # the custom resources: discovery, then a list of each served kind the plugin knows, never more
+    assert any(r.path == "/apis" for r in log)
+    custom_lists = {r.path for r in log if r.path.startswith("/apis/") and "." in r.path.split("/")[2]
+                    and not r.path.startswith("/apis/apiextensions.k8s.io")}
+    assert {p for p in custom_lists if p.count("/") == 4} == CUSTOM_LISTS
+    assert not [r.path for r in log if "customresourcedefinitions" in r.path]
     senders = {r.authenticated_user for r in log}
     for index, (args, _) in enumerate(REPLAY):
         if args[0] not in OFFLINE:
