@@ -95,8 +95,11 @@ def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
             owner = _ref(reference, chains[i][-1].namespace)
             # The kind alone for a built-in group (no dot): the common case costs one `in`.
             key = owner.kind if "." not in owner.api_version else type_key(owner.kind, owner.api_version)
-            seen = {(r.type_key, r.namespace, r.name) for r in chains[i]}
-            if walkable(key) and (key, owner.namespace, owner.name) not in seen:
+            # A cycle's guard, by kind name (as cheap as before type keys): a custom kind named like
+            # a built-in one owning an object of that name would only end the walk there.
+            seen = {(r.kind, r.namespace, r.name) for r in chains[i]}
+            if (key in WALKABLE_KINDS or ("." in key and walkable(key))) \
+                    and (owner.kind, owner.namespace, owner.name) not in seen:
                 wanted[i] = (key, owner)
             else:
                 chains[i].append(owner)  # a leaf: Node, an unknown custom resource, or a cycle's end
