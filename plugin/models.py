@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from plugin.scheduling import Placement
 
+from plugin.resources import display_kind, type_key
+
 SEVERITIES = ("high", "medium", "low", "info")
 
 
@@ -32,6 +34,9 @@ class Origin:
     line: int | None = None  # 1-based line where the object starts
     document: int | None = None  # 0-based index of the document in the file
     item: int | None = None  # 0-based index in `items` when the object is an item of a List
+    # Where the pod spec is inside the object, for a custom resource (which may hold several):
+    # `spec.daemonSet.podTemplate`, `spec.templates[2]`. None for Pods and the built-in workloads.
+    path: str | None = None
 
     def describe(self) -> str:
         if self.file is None:
@@ -66,13 +71,19 @@ class ObjectRef:
     # the input files): it is still the owner, as the garbage collector sees it.
     found: bool = True
 
+    @property
+    def type_key(self) -> str:
+        """The kind, qualified with its API group for a custom resource (`Rollout.argoproj.io`):
+        what tells two owners of the same kind name apart (an OpenKruise StatefulSet is not one of apps)."""
+        return type_key(self.kind, self.api_version)
+
     def describe(self) -> str:
-        return f"{self.kind}/{self.name}"
+        return f"{display_kind(self.kind, self.api_version)}/{self.name}"
 
     def describe_marked(self) -> str:
         """`describe()`, plus `(not found)` for an owner that does not exist: for wide tables and
         explain, where a reader looks at one owner; the default table keeps one word per cell."""
-        return self.describe() if self.found else f"{self.kind}/{self.name} (not found)"
+        return self.describe() if self.found else f"{self.describe()} (not found)"
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
     groups: dict[tuple, dict] = {}
     for obj, chain in zip(scanned, chains, strict=True):
         owner = chain[-1]
-        owner_key = (owner.kind, owner.namespace, owner.name)
+        owner_key = (owner.type_key, owner.namespace, owner.name)
         for finding in obj.findings:
             key = (obj.ref.namespace, owner_key, finding.key())
             group = groups.get(key)
@@ -79,12 +79,13 @@ def merge_reports(reports: Sequence[Report]) -> Report:
 
 
 def _origin_order(origin: Origin) -> tuple:
-    return (origin.context or "", origin.file or "", origin.line or 0, origin.document or 0)
+    return (origin.context or "", origin.file or "", origin.line or 0, origin.document or 0, origin.item or 0,
+            origin.path or "")
 
 
 def _item_order(item: ReportItem) -> tuple:
     f: Finding = item.finding
-    return (item.namespace or "", item.owner.kind, item.owner.name, SEVERITIES.index(f.severity),
+    return (item.namespace or "", item.owner.type_key, item.owner.name, SEVERITIES.index(f.severity),
             f.container or "", f.host_path or "", f.mount_path or "", f.rule_id, f.evidence or "")
 
 
@@ -140,7 +141,7 @@ def workloads(report: Report) -> list[WorkloadSummary]:
     """One summary per (context, namespace, owner), in the order their items come."""
     groups: dict[tuple, list[ReportItem]] = {}
     for item in report.items:
-        key = (item.context, item.namespace, item.owner.kind, item.owner.name)
+        key = (item.context, item.namespace, item.owner.type_key, item.owner.name)
         groups.setdefault(key, []).append(item)
     summaries = []
     for items in groups.values():

@@ -421,9 +421,25 @@ def _docker_cli_use(argv: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
+def _runs_dockers_entrypoint_daemon(image: str, container: Container) -> bool:
+    """Docker's own image (`docker`, whose default variant is dind) left to its entrypoint with
+    no arguments or with options only: dockerd-entrypoint.sh then starts dockerd. Its `cli`
+    and `git` variants' entrypoint runs the CLI instead."""
+    reference = image.lower().split("@", 1)[0]
+    repository, _, tag = reference.rpartition(":") if ":" in reference.rsplit("/", 1)[-1] else (reference, "", "")
+    # docker, library/docker, docker.io/library/docker, mirror.gcr.io/library/docker, ...
+    if repository not in ("docker", "library/docker") and not repository.endswith("/library/docker"):
+        return False
+    if {"cli", "git"} & set(re.split(r"[._-]", tag)) or container.command:
+        return False
+    return not container.args or container.args[0].startswith("-")
+
+
 def _runs_own_daemon(container: Container) -> bool:
-    """True for a Docker-in-Docker container: a dind image, or `dockerd` in its command."""
-    if "dind" in re.split(r"[/:@._-]", (container.image or "").lower()):
+    """True for a Docker-in-Docker container: a dind image, `dockerd` in its command, or Docker's
+    own image started as its daemon."""
+    image = container.image or ""
+    if "dind" in re.split(r"[/:@._-]", image.lower()) or _runs_dockers_entrypoint_daemon(image, container):
         return True
     words = _command_words(container.command + container.args)
     return any(_basename(word) in DOCKER_DAEMON_PROGRAMS for command in words for word in command)
@@ -455,8 +471,8 @@ def _docker_host_elsewhere(view: PodSpecView, container: Container) -> bool:
     socket = _unix_socket_path("DOCKER_HOST", value)
     if socket is not None:
         return _host_path_behind(view, container, socket) is None
-    host = _network_host(value)
-    return host is not None and not _on_node_network(view, host)
+    host = _network_host(value if "://" in value else f"tcp://{value}")  # the CLI reads a bare host as tcp
+    return bool(host) and host is not None and not _on_node_network(view, host)
 
 
 def _is_ip_literal(host: str) -> bool:

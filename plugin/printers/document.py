@@ -5,7 +5,8 @@ Shape (documented in the README): `{"apiVersion", "kind", "metadata", "items": [
 `ownerChain`, `agent` (`id`, `name`, `evidence`, `strong`, `migrated`; null when unknown),
 `context` (with several contexts), `pods`, `nodes`, `nodeRuntimes`, `container`, `volume`,
 `hostPath`, `hostPathType`, `subPath`, `mountPath`,
-`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources`. `metadata` has
+`readOnly`, `rule`, `ruleName`, `severity`, `reason`, `evidence` and `sources` (with `path`, the
+pod template's, for a custom resource). `metadata` has
 `context`, `contexts`, `namespace`, `complete`, `scanned` and, when `--severity` left findings
 out, `hidden` (counts per severity).
 """
@@ -50,6 +51,8 @@ def _origin(origin: Origin) -> dict[str, Any]:
             out["document"] = origin.document
         if origin.item is not None:
             out["item"] = origin.item
+    if origin.path is not None:
+        out["path"] = origin.path  # the pod template inside a custom resource
     return out
 
 

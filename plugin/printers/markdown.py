@@ -65,7 +65,7 @@ def _write(lines: list[str], out: TextIO) -> None:
 def print_mounts_markdown(report: Report, out: TextIO) -> None:
     """`mounts -o markdown`: every hostPath volume, Docker's or not: an inventory to review."""
     contexts = bool(report.contexts)
-    workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
+    workloads = {(i.context, i.namespace, i.owner.type_key, i.owner.name) for i in report.items}
     lines = [f"# hostPath mounts in {_where(report)}", ""]
     if not report.items:
         lines += ["No workload mounts a hostPath volume.", ""]
@@ -130,7 +130,7 @@ def print_markdown(report: Report, out: TextIO, listing: bool = False) -> None:
         print_mounts_markdown(report, out)
         return
 
-    workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
+    workloads = {(i.context, i.namespace, i.owner.type_key, i.owner.name) for i in report.items}
     lines = [f"# Docker dependencies in {_where(report)}", ""]
     if not report.items:
         lines += ["No workload depends on the Docker daemon.", ""] + _hidden(report)

@@ -33,6 +33,9 @@ def _uri(path: str) -> str:
 def _result(item: ReportItem, rule_index: dict[str, int], listing: bool) -> dict[str, Any]:
     f = item.finding
     where = f" in container {f.container}" if f.container else ""
+    templates = list(dict.fromkeys(o.path for o in item.origins if o.path is not None))
+    if templates:
+        where += f" of {', '.join(templates)}"  # the pod templates of a custom resource
     text = f"{item.owner.describe()}{where}: {f.reason}"
     if f.host_path:
         text += f" (hostPath {f.host_path}" + (f", subPath {f.sub_path}" if f.sub_path else "") + ")"
@@ -52,7 +55,7 @@ def _result(item: ReportItem, rule_index: dict[str, int], listing: bool) -> dict
             if origin.line:
                 physical["region"] = {"startLine": origin.line}
             locations.append({"physicalLocation": physical})
-    logical = {"fullyQualifiedName": f"{item.namespace}/{item.owner.kind}/{item.owner.name}",
+    logical = {"fullyQualifiedName": f"{item.namespace}/{item.owner.describe()}",
                "name": item.owner.name, "kind": "resource"}
     if locations:
         locations[0]["logicalLocations"] = [logical]

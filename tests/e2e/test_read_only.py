@@ -20,7 +20,9 @@ import pytest
 from plugin.cli import COMMANDS, main
 from plugin.sources.files import read_manifests
 from tests.apiserver import ApiServer, Fault, Policy, Rule
+from tests.e2e import custom_resources_cluster
 from tests.e2e.conftest import Plugin
+from tests.e2e.test_custom_resources import CUSTOM_LISTS
 from tests.e2e.test_log_configs import objects as log_shipper_objects
 from tests.e2e.test_node_probes import PROBE_NAMESPACE, daemonset, probe_pod
 
@@ -49,6 +51,7 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("explain", "deployment/build-runner", "-n", "ci", "-o", "json"), {0}),  # lists the PersistentVolumes
     (("scan", "-A", "--read-configmaps", "-o", "json"), {0}),  # GETs the ConfigMaps log agents mount
     (("explain", "ds/fluent-bit", "-n", "logging", "--read-configmaps"), {0}),
+    (("explain", "wf/image-build-x7k2q", "-n", "argo", "-o", "json"), {0}),  # a custom resource, and its pods
     (("mounts", "-A"), {0}),
     (("mounts", "-n", "monitoring", "-o", "json"), {0}),
     (("nodes",), {0}),
@@ -78,10 +81,12 @@ def logged_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     probe = daemonset()
     probe["metadata"]["uid"] = "uid-ds-probe"
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
-    # A Deployment whose claim is bound to a hostPath PersistentVolume: scan and explain list those.
+    # A Deployment whose claim is bound to a hostPath PersistentVolume: scan and explain list those;
+    # and the custom resources of the operators the plugin knows, with their definitions.
     claimed = [source.obj for source in read_manifests([str(CLAIMED_SOCKET)]).objects]
     srv = ApiServer(cluster_objects + claimed + log_shipper_objects()
-                    + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+                    + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")]
+                    + custom_resources_cluster.objects(),
                     tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
     srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = '{"kind": "NodeProbeReport", "items": []}\n'
     srv.start()
@@ -138,6 +143,12 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
     assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
     # PersistentVolumes: listed (pods use claims), cluster-wide, as GETs like everything else.
     assert any(r.path == "/api/v1/persistentvolumes" for r in log), "no command listed the PersistentVolumes"
+    # the custom resources: discovery, then a list of each served kind the plugin knows, never more
+    assert any(r.path == "/apis" for r in log)
+    custom_lists = {r.path for r in log if r.path.startswith("/apis/") and "." in r.path.split("/")[2]
+                    and not r.path.startswith("/apis/apiextensions.k8s.io")}
+    assert {p for p in custom_lists if p.count("/") == 4} == CUSTOM_LISTS
+    assert not [r.path for r in log if "customresourcedefinitions" in r.path]
     senders = {r.authenticated_user for r in log}
     for index, (args, _) in enumerate(REPLAY):
         if args[0] not in OFFLINE:

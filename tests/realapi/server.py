@@ -67,7 +67,9 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "ClusterRole": ("apis/rbac.authorization.k8s.io/v1", "clusterroles", False),
     "ClusterRoleBinding": ("apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
     "RoleBinding": ("apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "CustomResourceDefinition": ("apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
 }
+CRD_ESTABLISHED_TIMEOUT = 30.0
 _VERB_METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
                  "delete": "DELETE", "deletecollection": "DELETE"}
 _AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
@@ -91,8 +93,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rest_path(obj: Mapping[str, Any], *, named: bool = False) -> str:
-    prefix, plural, namespaced = KINDS[obj["kind"]]
+def type_key(kind: str, api_version: str) -> str:
+    """A kind with its API group when that group is a custom resource's (it has a dot), so that an
+    OpenKruise StatefulSet and the built-in one are two kinds."""
+    group = api_version.rpartition("/")[0]
+    return f"{kind}.{group}" if "." in group else kind
+
+
+def rest_path(obj: Mapping[str, Any], *, named: bool = False,
+              custom: Mapping[str, tuple[str, str, bool]] | None = None) -> str:
+    """The REST path of an object: a built-in kind's from KINDS, a custom resource's from
+    `custom` (type key -> path prefix, plural, namespaced), as the CRDs created define them."""
+    key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
+    if key in (custom or {}):
+        _, plural, namespaced = (custom or {})[key]
+        prefix = f"apis/{obj['apiVersion']}"  # at the version the object is written in
+    else:
+        prefix, plural, namespaced = KINDS[obj["kind"]]
     metadata = obj.get("metadata") or {}
     path = f"/{prefix}"
     if namespaced:
@@ -123,7 +140,12 @@ class RealApiServer:
         self.etcd_url = ""
         self.url = ""
         self._audit_offset = 0
-        self.uids: dict[tuple[str, str, str], str] = {}  # (kind, namespace, name) -> uid given by the server
+        # (type key, namespace, name) -> uid given by the server; the type key is the kind, with
+        # its group for a custom resource
+        self.uids: dict[tuple[str, str, str], str] = {}
+        # Custom resources the CRDs created define: type key -> (path prefix of the storage
+        # version, plural, namespaced); objects are created at their own apiVersion.
+        self.custom_kinds: dict[str, tuple[str, str, bool]] = {}
         self.startup_seconds = 0.0
         self.load_seconds = 0.0
         self._local = threading.local()
@@ -319,9 +341,9 @@ class RealApiServer:
         raise AssertionError("unreachable")
 
     def create(self, obj: Mapping[str, Any], *, exist_ok: bool = False) -> dict[str, Any]:
-        status, body = self.request("POST", rest_path(obj), obj)
+        status, body = self.request("POST", rest_path(obj, custom=self.custom_kinds), obj)
         if status == 409 and exist_ok:
-            status, body = self.request("GET", rest_path(obj, named=True))
+            status, body = self.request("GET", rest_path(obj, named=True, custom=self.custom_kinds))
         if status not in (200, 201):
             raise ServerError(f"creating {obj['kind']}/{obj['metadata']['name']}: {status} {body[:500]!r}")
         return dict(json.loads(body))
@@ -336,7 +358,12 @@ class RealApiServer:
         ignores, is written through the status subresource."""
         started = time.monotonic()
         objects = list(objects)
-        namespaces = {str(o["metadata"]["namespace"]) for o in objects if KINDS[o["kind"]][2]}
+        # CustomResourceDefinitions first, each served before anything else is created, so that
+        # their objects can be (the server refuses a kind it does not serve yet).
+        for crd in [o for o in objects if o["kind"] == "CustomResourceDefinition"]:
+            self.define(crd)
+        objects = [o for o in objects if o["kind"] != "CustomResourceDefinition"]
+        namespaces = {str(o["metadata"]["namespace"]) for o in objects if self._namespaced(o)}
         namespaces |= {str(o["metadata"]["name"]) for o in objects if o["kind"] == "Namespace"}
         accounts = {(n, "default") for n in namespaces}
         for obj in objects:
@@ -359,10 +386,40 @@ class RealApiServer:
                 pass
         self.load_seconds = time.monotonic() - started
 
+    def _namespaced(self, obj: Mapping[str, Any]) -> bool:
+        key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
+        return (self.custom_kinds.get(key) or KINDS[obj["kind"]])[2]
+
+    def define(self, crd: Mapping[str, Any]) -> None:
+        """Create a CustomResourceDefinition and wait until the server serves its kind: the
+        `Established` condition, then its resource in discovery (`/apis/GROUP/VERSION`), which the
+        server updates a moment later."""
+        created = self.create(crd, exist_ok=True)
+        spec = created["spec"]
+        group, names = spec["group"], spec["names"]
+        storage = next(v["name"] for v in spec["versions"] if v.get("storage"))
+        deadline = time.monotonic() + CRD_ESTABLISHED_TIMEOUT
+        path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{quote(created['metadata']['name'])}"
+        while True:
+            status, body = self.request("GET", path)
+            conditions = (json.loads(body).get("status") or {}).get("conditions") or [] if status == 200 else []
+            established = any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+            if established:
+                status, body = self.request("GET", f"/apis/{group}/{storage}")
+                if status == 200 and any(r.get("name") == names["plural"]
+                                         for r in json.loads(body).get("resources", [])):
+                    break
+            if time.monotonic() > deadline:
+                raise ServerError(f"{created['metadata']['name']} not served after {CRD_ESTABLISHED_TIMEOUT:.0f}s")
+            time.sleep(0.05)
+        self.custom_kinds[f"{names['kind']}.{group}"] = (f"apis/{group}/{storage}", names["plural"],
+                                                         spec["scope"] == "Namespaced")
+
     def _create_recorded(self, obj: Mapping[str, Any]) -> None:
         created = self.create(self._with_server_uids(obj))
         meta = created["metadata"]
-        self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
+        key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
+        self.uids[(key, meta.get("namespace", ""), meta["name"])] = meta["uid"]
         if obj["kind"] == "Node":
             self._as_the_node_controller_would(obj, created)
         if obj["kind"] in _WITH_STATUS and obj.get("status"):
@@ -371,7 +428,8 @@ class RealApiServer:
             wanted = dict(obj["status"])
             if obj["kind"] == "Pod":
                 wanted["qosClass"] = created.get("status", {}).get("qosClass")
-            status, body = self.request("PUT", rest_path(obj, named=True) + "/status", {**created, "status": wanted})
+            status, body = self.request("PUT", rest_path(obj, named=True, custom=self.custom_kinds) + "/status",
+                                        {**created, "status": wanted})
             if status != 200:
                 raise ServerError(f"status of {obj['kind']}/{meta['name']}: {status} {body[:300]!r}")
 
@@ -410,8 +468,9 @@ class RealApiServer:
             spec.pop("priority", None)
             spec.pop("preemptionPolicy", None)
         for ref in metadata.get("ownerReferences") or []:
-            scope = namespace if KINDS.get(ref.get("kind"), ("", "", True))[2] else ""
-            uid = self.uids.get((ref.get("kind"), scope, ref.get("name")))
+            key = type_key(str(ref.get("kind")), str(ref.get("apiVersion") or ""))
+            scope = namespace if (self.custom_kinds.get(key) or KINDS.get(ref.get("kind"), ("", "", True)))[2] else ""
+            uid = self.uids.get((key, scope, ref.get("name")))
             if uid:
                 ref["uid"] = uid
         return body
