@@ -7,12 +7,13 @@ end in the same `Report`, so the printers never know where the objects came from
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from plugin import queries
 from plugin.claims import ClusterClaims, OfflineClaims
+from plugin.config_mounts import ConfigIndex, explained_with_configs, mounted_config_maps, wants_config_maps
 from plugin.errors import ApiError
 from plugin.explain import (
     Explanation,
@@ -29,11 +30,13 @@ from plugin.progress import Progress
 from plugin.report import build_report
 from plugin.rules import RULES, Rule, RuleSettings
 from plugin.scan import Identify, ScanResult, covered_by_owner, scan_objects
+from plugin.sources.config_maps import read_config_maps
 from plugin.sources.files import FileProblem, FileScan, read_manifests, stream_manifests
 
 if TYPE_CHECKING:
     from plugin.api import ApiClient
-    from plugin.kubeconfig import ConnectionFlags
+    from plugin.kubeconfig import Connection, ConnectionFlags
+    from plugin.plan import PlanNode
     from plugin.resources import Resource
 
 
@@ -59,18 +62,30 @@ def identify_agent(spec: dict, metadata: dict) -> AgentRef | None:
 def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespaces: bool,
                  label_selector: str | None = None, field_selector: str | None = None,
                  rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
-                 pods_only: bool = False, node_runtimes: bool = False) -> Report:
+                 pods_only: bool = False, node_runtimes: bool = False, read_configmaps: bool = False) -> Report:
     """Scan one cluster: the pods, which show what really runs, and the workloads' pod templates
     (idle CronJobs, Deployments at 0 replicas and DaemonSets without pods depend on Docker too).
     The workload lists also feed the owner walk, so it sends no request of its own.
 
     `-n a,b` scans several namespaces: one that is forbidden is skipped with a warning.
-    `mounts` passes its listing rule and no identification."""
+    `mounts` passes its listing rule and no identification. `read_configmaps` (rule DS009) then
+    GETs the ConfigMaps mounted by workloads with findings or by known log agents, once each."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
 
     connection = load_connection(flags)
-    api = ApiClient(connection)
+    return _scan_connection(ApiClient(connection), connection, settings, all_namespaces=all_namespaces,
+                            label_selector=label_selector, field_selector=field_selector, rules=rules,
+                            identify=identify, pods_only=pods_only, node_runtimes=node_runtimes,
+                            read_configmaps=read_configmaps)
+
+
+def _scan_connection(api: ApiClient, connection: Connection, settings: RuleSettings, *, all_namespaces: bool,
+                     label_selector: str | None = None, field_selector: str | None = None,
+                     rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+                     pods_only: bool = False, node_runtimes: bool = False,
+                     read_configmaps: bool = False) -> Report:
+    """`scan_cluster` on a connection already made (`plan` lists the nodes on it too)."""
     settle_garbage_collector()
     scopes: list[str | None] = [None] if all_namespaces else list(dict.fromkeys(
         n.strip() for n in connection.namespace.split(",") if n.strip()))
@@ -80,6 +95,7 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
     claims = ClusterClaims(api, problems, connection.context)
     result = ScanResult()
     progress = Progress()
+    configs = ConfigIndex(identify, log_agents_only=True) if read_configmaps and identify is not None else None
     # A field selector (spec.nodeName, status.phase) only means something for pods.
     with_templates = not pods_only and not field_selector
     for scope in scopes:
@@ -88,7 +104,7 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
                                  connection.context or "")
         try:
             scan_objects(objects, settings, default_namespace=scope, identify=identify, rules=rules, into=result,
-                         claims=claims)
+                         claims=claims, configs=configs)
         except ApiError as err:
             if err.status != 403:
                 raise
@@ -101,6 +117,11 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
             problems.append(f'cannot list pods in the namespace "{scope}" (Forbidden): not scanned')
         finally:
             progress.done()
+    if configs is not None:
+        # After the pods and templates: only then is it known which ConfigMaps are worth a request.
+        scan_objects(read_config_maps(api, configs.wanted(), connection.context, problems), settings,
+                     into=result, configs=configs)
+        result.scanned.extend(configs.scanned_objects())
     # Node runtimes are extra information: without them the result is still complete.
     node_problems: list[str] = []
     runtimes = _node_runtimes(api, node_problems) if node_runtimes and result.scanned else {}
@@ -201,11 +222,50 @@ def _node_runtimes(api: ApiClient, problems: list[str]) -> dict[str, str]:
     return runtimes
 
 
+def plan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespaces: bool,
+                 label_selector: str | None = None, probes: bool = False) -> tuple[Report, list[PlanNode]]:
+    """What `plan` reads of a cluster: the nodes (one paginated list, first: a plan without them
+    is no plan, so a refusal fails before the scan), then exactly what `scan` reads, and with
+    `probes` the node probes' reports (as `nodes --probes`)."""
+    from plugin.api import ApiClient
+    from plugin.kubeconfig import load_connection
+    from plugin.plan import plan_node
+    from plugin.resources import NODES
+
+    connection = load_connection(flags)
+    api = ApiClient(connection)
+    try:
+        nodes = [plan_node(n) for page in api.list_pages(NODES) for n in page if isinstance(n, dict)]
+    except ApiError as err:
+        if err.status != 403:
+            raise
+        raise ApiError(err.message, err.status, err.reason,
+                       hint="plan needs to list the nodes (cluster-scoped), to know their pools and runtimes") from None
+    report = _scan_connection(api, connection, settings, all_namespaces=all_namespaces, label_selector=label_selector)
+    if probes:
+        from plugin.sources.probe_logs import NO_PROBE, node_probes
+
+        reports = node_probes(api)
+        nodes = [replace(n, runtime=replace(n.runtime, probe=reports.get(n.runtime.name, NO_PROBE))) for n in nodes]
+    return report, nodes
+
+
+def plan_files(paths: list[str], settings: RuleSettings, namespace: str | None
+               ) -> tuple[Report, list[PlanNode], list[FileProblem]]:
+    """`plan` offline: `scan_files`, and the Nodes of the same input (a dump made with
+    `kubectl get nodes,pods,... -A -o yaml`), read in the same single pass."""
+    from plugin.plan import plan_node
+
+    nodes: list[PlanNode] = []
+    report, problems = scan_files(paths, settings, namespace, on_node=lambda node: nodes.append(plan_node(node)))
+    return report, nodes, problems
+
+
 def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
-               rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent
-               ) -> tuple[Report, list[FileProblem]]:
+               rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+               on_node: Callable[[dict], None] | None = None) -> tuple[Report, list[FileProblem]]:
     """Scan manifests offline. Objects without a namespace are placed in `namespace` (from -n),
-    else `default`, as `kubectl apply` would place them.
+    else `default`, as `kubectl apply` would place them. `on_node` is given each Node of the input.
 
     The objects stream from the files through the rules and the owner index, which keep only
     what they need of each, so memory grows with the findings, not with the input."""
@@ -215,11 +275,16 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     default_namespace = namespace or "default"
     bare_pods: dict[tuple[str, str], object] = {}
     claims = OfflineClaims(default_namespace)
-    sources = claims.divert(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace))
-    result = scan_objects(sources, settings, default_namespace=default_namespace, identify=identify, rules=rules)
+    # Rule DS009 reads the ConfigMaps and Helm values of the input; `mounts` (no identification) does not.
+    configs = ConfigIndex(identify) if identify is not None else None
+    sources = claims.divert(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace, on_node))
+    result = scan_objects(sources, settings, default_namespace=default_namespace, identify=identify, rules=rules,
+                          configs=configs)
     # Objects that use claims, once every PersistentVolume and claim of the input is known.
     scan_objects(claims.held, settings, default_namespace=default_namespace, identify=identify, rules=rules,
-                 into=result, claims=claims)
+                 into=result, claims=claims, configs=configs)
+    if configs is not None:
+        result.scanned.extend(configs.scanned_objects())
     scanned = [s if s.owner_references or not s.is_pod else _selector_owned(s, lookup, bare_pods)
                for s in result.scanned]
     result.scanned[:] = scanned
@@ -231,10 +296,12 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
 
 
 def _indexed(sources: Iterable[SourceObject], lookup: ObjectsLookup, bare_pods: dict[tuple[str, str], object],
-             default_namespace: str) -> Iterator[SourceObject]:
+             default_namespace: str, on_node: Callable[[dict], None] | None = None) -> Iterator[SourceObject]:
     """The sources, unchanged, each added to the owner index on its way to the scan; the labels of
-    pods without owner references are kept aside for the selector fallback."""
+    pods without owner references are kept aside for the selector fallback, and Nodes go to `on_node`."""
     for source in sources:
+        if on_node is not None and source.kind == "Node":
+            on_node(source.obj)
         lookup.add(source.kind, source.obj)
         if source.kind == "Pod" and not queries.OWNER_REFERENCES.search(source.obj):
             name, namespace = queries.NAME.search(source.obj), queries.NAMESPACE.search(source.obj)
@@ -262,11 +329,14 @@ def _with_selector_owner(obj: dict, namespace: str, lookup: ObjectsLookup) -> di
     return {**obj, "metadata": {**(obj.get("metadata") or {}), "ownerReferences": [reference]}}
 
 
-def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args: list[str]) -> Explanation:
+def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args: list[str], *,
+                    read_configmaps: bool = False) -> Explanation:
     """Explain one pod or workload of the cluster: one GET for it, its owners, and (for a workload)
     one list of its namespace's pods, of which those whose owner references lead to it are its
     pods, as `scan` counts them. An owner kind the plugin does not read (a Rollout, a Node), or a
-    workload that no longer exists, is explained from the pods it owns."""
+    workload that no longer exists, is explained from the pods it owns. `read_configmaps` adds one
+    GET per ConfigMap it mounts, as `scan --read-configmaps` would read them; what may not be read
+    is one of the explanation's warnings."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
     from plugin.resources import PODS
@@ -288,6 +358,10 @@ def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args:
         assert target.resource is not None
         explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
                                      lambda ref: pods_owned_by(ref, namespace_pods(), lookup), claims=claims)
+        if read_configmaps and wants_config_maps(explanation):
+            wanted = [(namespace, name) for name in mounted_config_maps(target.resource.kind, obj)]
+            config_maps = read_config_maps(api, wanted, connection.context, problems)
+            explanation = explained_with_configs(explanation, target.resource.kind, obj, namespace, config_maps)
         return replace(explanation, warnings=tuple(problems))
     if target.resource is None or target.resource.kind != "Pod":
         explained = explain_from_pods(target, namespace_pods(), namespace, lookup, settings, claims=claims)
@@ -323,7 +397,8 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
         obj = _with_selector_owner(found.obj, namespace, lookup) if found.kind == "Pod" else found.obj
         explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
                                      lambda ref: pods_owned_by(ref, pods, lookup), claims=claims)
-        return explanation, read.problems
+        config_maps = [o for o in read.objects if o.kind == "ConfigMap"]
+        return explained_with_configs(explanation, target.resource.kind, obj, namespace, config_maps), read.problems
     if target.resource is None or target.resource.kind != "Pod":
         explained = explain_from_pods(target, pods, namespace, lookup, settings, claims=claims)
         if explained is not None:

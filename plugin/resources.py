@@ -54,6 +54,9 @@ REPLICATIONCONTROLLERS = Resource("ReplicationController", "replicationcontrolle
 NODES = Resource("Node", "nodes", "", "v1", False, ("no",))
 NAMESPACES = Resource("Namespace", "namespaces", "", "v1", False, ("ns",))
 PERSISTENT_VOLUMES = Resource("PersistentVolume", "persistentvolumes", "", "v1", False, ("pv",))
+# Read only with `scan --read-configmaps`, one GET per ConfigMap a workload mounts; never listed, and
+# not one of the kinds above: nothing else reads it, and `explain cm/NAME` is not a pod's owner.
+CONFIGMAPS = Resource("ConfigMap", "configmaps", "", "v1", True, ("cm",))
 
 ALL_RESOURCES = (
     PODS, REPLICASETS, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, JOBS, CRONJOBS,

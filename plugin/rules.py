@@ -498,6 +498,11 @@ def docker_host_away_from_node(view: PodSpecView) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def shorten_evidence(text: str, phrase: str = "") -> str:
+    """`text` as a finding's evidence: one line of at most EVIDENCE_LIMIT characters, `phrase` kept in view."""
+    return _shorten(text, phrase)
+
+
 def _shorten(text: str, phrase: str = "", limit: int = EVIDENCE_LIMIT) -> str:
     """`text` on one line and at most `limit` characters, keeping `phrase` in view."""
     text = " ".join(text.split())
@@ -697,7 +702,30 @@ RULES: tuple[Rule, ...] = (
               _host_docker_command),
 )
 
-RULES_BY_ID = {rule.id: rule for rule in RULES}
+
+
+@dataclass(frozen=True)
+class ConfigRule:
+    """A rule about configuration text, not a pod spec: its detectors read ConfigMaps and Helm values
+    (plugin/log_config.py), and its findings reach the workloads that mount the configuration
+    (plugin/config_mounts.py). Listed with the pod-spec rules wherever rules are listed."""
+
+    id: str
+    name: str
+    severity: str  # the usual severity; each detector sets its own (see the summary)
+    summary: str
+
+
+CONFIG_RULES: tuple[ConfigRule, ...] = (
+    ConfigRule("DS009", "docker-config", "medium",
+               "configuration (a mounted ConfigMap, Helm values) that expects Docker: a log shipper parsing "
+               "Docker's JSON lines (Fluent Bit `Parser docker`, Fluentd `@type json`, Filebeat `type: docker`, "
+               "Promtail `docker: {}`) or reading /var/lib/docker/containers; high for Vector's `docker_logs` and "
+               "Argo's docker executor, low for node-problem-detector's Docker monitor"),
+)
+# Every rule the plugin reports, in id order: the README's table and SARIF's rules.
+ALL_RULES: tuple[Rule | ConfigRule, ...] = tuple(sorted((*RULES, *CONFIG_RULES), key=lambda rule: rule.id))
+RULES_BY_ID: dict[str, Rule | ConfigRule] = {rule.id: rule for rule in ALL_RULES}
 
 
 def run_rules(view: PodSpecView, settings: RuleSettings, rules: tuple[Rule, ...] = RULES) -> list[Finding]:

@@ -8,8 +8,11 @@ import textwrap
 from typing import Any, TextIO
 
 from plugin.explain import Explanation, Migration, MigrationStep
-from plugin.printers.document import _ref
+from plugin.printers.document import ref_document
 from plugin.printers.escape import terminal_text
+from plugin.rules import CONFIG_RULES
+
+CONFIG_RULE_IDS = frozenset(rule.id for rule in CONFIG_RULES)
 
 _RUNTIME = {
     "auto": "finds containerd and CRI-O by itself",
@@ -45,7 +48,7 @@ def explanation_document(e: Explanation) -> dict[str, Any]:
     return {
         "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace, "node": e.node,
         **({"notFound": True} if not e.ref.found else {}), **({"note": e.note} if e.note else {}),
-        "ownerChain": [_ref(r) for r in e.owner_chain],
+        "ownerChain": [ref_document(r) for r in e.owner_chain],
         "dockerDependency": bool(e.findings),
         "findings": [{"rule": f.rule_id, "ruleName": f.rule_name, "severity": f.severity, "reason": f.reason,
                       "container": f.container, "volume": f.volume, "hostPath": f.host_path,
@@ -137,7 +140,9 @@ def print_explanation(e: Explanation, out: TextIO) -> None:
         _line(out, "  ", f"{f.rule_id} {f.rule_name} ({f.severity})")
         _field(out, "Reason", f.reason, 4)
         _field(out, "Container", f.container or "<none> (no container mounts it)", 4)
-        if f.volume:
+        if f.volume and f.rule_id in CONFIG_RULE_IDS:  # a configuration finding (DS009): a ConfigMap volume
+            _field(out, "Volume", f.volume + (f" (subPath {f.sub_path})" if f.sub_path else ""), 4)
+        elif f.volume:
             host = f.host_path + (f" (subPath {f.sub_path})" if f.sub_path else "") if f.host_path else "<none>"
             _field(out, "Volume", f"{f.volume}, hostPath {host}", 4)
         if f.mount_path:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from plugin import __version__
 from plugin.models import Report, ReportItem
-from plugin.rules import RULES, Rule
+from plugin.rules import ALL_RULES, ConfigRule, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -64,7 +64,7 @@ def _result(item: ReportItem, rule_index: dict[str, int], listing: bool) -> dict
     return result
 
 
-def _rule(rule: Rule, listing: bool) -> dict[str, Any]:
+def _rule(rule: Rule | ConfigRule, listing: bool) -> dict[str, Any]:
     if listing:
         level = "none"
         help_text = (f"{rule.summary}: an inventory for review, not a Docker dependency. Run `kubectl "
@@ -83,9 +83,9 @@ def sarif_document(report: Report, listing: bool = False) -> dict[str, Any]:
     if listing:
         from plugin.mounts import LISTING_RULES
 
-        registry: tuple[Rule, ...] = LISTING_RULES
+        registry: tuple[Rule | ConfigRule, ...] = LISTING_RULES
     else:
-        registry = RULES
+        registry = ALL_RULES
     rule_index = {rule.id: index for index, rule in enumerate(registry)}
     rules = [_rule(rule, listing) for rule in registry]
     return {

@@ -129,11 +129,13 @@ JOB = Resource(
 )
 CRON_JOB = Resource("CronJob", "cronjobs", "batch", "v1", True, ("cj",), ("all",),
                     fields=dict(_META_FIELDS))
+# Served for `--read-configmaps` (rule DS009), which GETs single ConfigMaps; not in the "all" category.
+CONFIG_MAP = Resource("ConfigMap", "configmaps", "", "v1", True, ("cm",), fields=dict(_META_FIELDS))
 
 RESOURCES = (
     POD, NODE, NAMESPACE, PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM, REPLICATION_CONTROLLER,
     DEPLOYMENT, REPLICA_SET, DAEMON_SET, STATEFUL_SET,
-    JOB, CRON_JOB,
+    JOB, CRON_JOB, CONFIG_MAP,
 )
 BY_KIND = {r.kind: r for r in RESOURCES}
 # (group, version, plural) -> resource, for routing request paths.

@@ -38,7 +38,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.apiserver import Policy, RequestRecord
+from tests.apiserver import Policy, RequestRecord, Rule
 from tests.apiserver.kubeconfig import write_kubeconfig
 from tests.realapi.build import Binaries, ensure_built
 
@@ -63,6 +63,7 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "StatefulSet": ("apis/apps/v1", "statefulsets", True),
     "Job": ("apis/batch/v1", "jobs", True),
     "CronJob": ("apis/batch/v1", "cronjobs", True),
+    "ConfigMap": ("api/v1", "configmaps", True),
     "ClusterRole": ("apis/rbac.authorization.k8s.io/v1", "clusterroles", False),
     "ClusterRoleBinding": ("apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
     "RoleBinding": ("apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
@@ -78,6 +79,10 @@ _WITH_STATUS = frozenset({"Pod", "PersistentVolume", "PersistentVolumeClaim"})
 
 class ServerError(RuntimeError):
     pass
+
+
+def _first_name(rule: Rule) -> str | None:
+    return rule.names[0] if rule.names else None
 
 
 def free_port() -> int:
@@ -358,6 +363,8 @@ class RealApiServer:
         created = self.create(self._with_server_uids(obj))
         meta = created["metadata"]
         self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
+        if obj["kind"] == "Node":
+            self._as_the_node_controller_would(obj, created)
         if obj["kind"] in _WITH_STATUS and obj.get("status"):
             # No controller runs to write a status (a pod's phase, a volume's Bound): it is written as
             # given. qosClass is the server's to compute (from the resources) and may not change afterwards.
@@ -367,6 +374,21 @@ class RealApiServer:
             status, body = self.request("PUT", rest_path(obj, named=True) + "/status", {**created, "status": wanted})
             if status != 200:
                 raise ServerError(f"status of {obj['kind']}/{meta['name']}: {status} {body[:300]!r}")
+
+    def _as_the_node_controller_would(self, obj: Mapping[str, Any], created: dict[str, Any]) -> None:
+        """The TaintNodesByCondition admission plugin gives every new Node the
+        `node.kubernetes.io/not-ready:NoSchedule` taint, which the node lifecycle controller takes
+        off once the node reports Ready. No controller runs here: for a Node created Ready, the
+        loader takes it off, so the node is what a cluster's Ready node is (schedulable)."""
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        wanted = list((obj.get("spec") or {}).get("taints") or [])
+        if not ready or (created.get("spec") or {}).get("taints", []) == wanted:
+            return
+        body = {**created, "spec": {**(created.get("spec") or {}), "taints": wanted}}
+        status, answer = self.request("PUT", rest_path(obj, named=True), body)
+        if status != 200:
+            raise ServerError(f"taints of Node/{created['metadata']['name']}: {status} {answer[:300]!r}")
 
     def _with_server_uids(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         body = json.loads(json.dumps(obj))
@@ -425,7 +447,7 @@ class RealApiServer:
     def apply_policy(self, policy: Policy) -> None:
         """Each user's rules as a ClusterRole, bound cluster-wide (rule without namespaces) or by
         a RoleBinding in each of its namespaces; returns once the authorizer enforces them."""
-        checks: list[tuple[str, str, str, str]] = []
+        checks: list[tuple[str, str, str, str, str | None]] = []
         for user, rules in policy.rules.items():
             if user == "admin":
                 continue  # system:masters already
@@ -447,21 +469,21 @@ class RealApiServer:
                     self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                                  "metadata": {"name": role_name, "labels": labels},
                                  "subjects": subject, "roleRef": role_ref}, exist_ok=True)
-                    checks.append((user, rule.verbs[0], rule.resources[0], ""))
+                    checks.append((user, rule.verbs[0], rule.resources[0], "", _first_name(rule)))
                 for namespace in rule.namespaces or ():
                     self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                                  "metadata": {"name": role_name, "namespace": namespace, "labels": labels},
                                  "subjects": subject, "roleRef": role_ref}, exist_ok=True)
-                    checks.append((user, rule.verbs[0], rule.resources[0], namespace))
-        for user, verb, resource, namespace in checks:
-            self._wait_allowed(user, verb, resource, namespace)
+                    checks.append((user, rule.verbs[0], rule.resources[0], namespace, _first_name(rule)))
+        for user, verb, resource, namespace, name in checks:
+            self._wait_allowed(user, verb, resource, namespace, name)
 
-    def _wait_allowed(self, user: str, verb: str, resource: str, namespace: str) -> None:
+    def _wait_allowed(self, user: str, verb: str, resource: str, namespace: str, name: str | None = None) -> None:
+        # A rule limited to resourceNames allows nothing without a name: ask about one it names.
+        attributes = {"verb": "get" if verb == "*" else verb, "resource": "pods" if resource == "*" else resource,
+                      "namespace": namespace, **({"name": name} if name else {})}
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-                  "spec": {"user": user, "groups": ["system:authenticated"],
-                           "resourceAttributes": {"verb": "get" if verb == "*" else verb,
-                                                  "resource": "pods" if resource == "*" else resource,
-                                                  "namespace": namespace}}}
+                  "spec": {"user": user, "groups": ["system:authenticated"], "resourceAttributes": attributes}}
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             status, body = self.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
