@@ -58,6 +58,7 @@ class ClaimIndex:
         self._volumes: dict[str, HostPathVolumeSource] = {}
         self._bound: dict[str, dict[str, str]] = {}  # namespace -> claim -> volume, from claimRef
         self._named: dict[tuple[str, str], str] = {}  # (namespace, claim) -> volumeName of the claim
+        self._named_namespaces: set[str] = set()
 
     def __bool__(self) -> bool:
         """False when no PersistentVolume has a host path: then no claim can reach one."""
@@ -88,7 +89,14 @@ class ClaimIndex:
         name, namespace = queries.NAME.search(pvc), queries.NAMESPACE.search(pvc)
         volume = queries.PVC_VOLUME_NAME.search(pvc)
         if isinstance(name, str) and isinstance(volume, str) and volume:
-            self._named[(namespace if isinstance(namespace, str) and namespace else default_namespace, name)] = volume
+            namespace = namespace if isinstance(namespace, str) and namespace else default_namespace
+            self._named[(namespace, name)] = volume
+            self._named_namespaces.add(namespace)
+
+    def has_claims_in(self, namespace: str) -> bool:
+        """Whether any claim of the namespace may be bound to a host-path volume: most namespaces
+        have none, and their pods' claims are then not read at all."""
+        return namespace in self._bound or namespace in self._named_namespaces
 
     def volume_of(self, namespace: str, claim: str) -> HostPathVolumeSource | None:
         """The host-path PersistentVolume the claim is bound to, or None."""
@@ -178,6 +186,8 @@ def pod_spec_view(kind: str, obj: dict, spec: dict, metadata: dict, default_name
         return PodSpecView(spec, metadata)
     namespace = queries.NAMESPACE.search(obj)
     namespace = namespace if isinstance(namespace, str) and namespace else default_namespace or "default"
+    if not index.has_claims_in(namespace):
+        return PodSpecView(spec, metadata)
     claimed = claimed_host_paths(kind, obj, spec, namespace, index)
     return ClaimedPodSpecView(spec, metadata, claimed) if claimed else PodSpecView(spec, metadata)
 

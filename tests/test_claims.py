@@ -323,3 +323,23 @@ def test_explain_says_what_scan_says(target: list[str], namespace: str) -> None:
     scanned = sorted((i.finding.rule_id, i.finding.host_path, i.finding.evidence, i.finding.reason)
                      for i in report.items if i.owner.describe() == explanation.ref.describe())
     assert explained == scanned and explained
+
+
+def test_claim_and_volume_names_from_a_file_reach_the_terminal_escaped(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from plugin.cli import main
+
+    hostile = "docker\x1b[31m\u202e"
+    objects = [pod("runner", socket_claim_spec(hostile)),
+               persistent_volume("pv\x1b]8;;x\x07", "/var/run/docker.sock", claim=("default", hostile))]
+    (tmp_path / "in.yaml").write_text(yaml.safe_dump_all(objects))
+    for output in ("wide", "markdown"):
+        assert main(["scan", "-f", str(tmp_path / "in.yaml"), "-o", output]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+        assert output != "wide" or "pvc/docker\\x1b[31m\\u202e -> pv/pv\\x1b]8;;x\\x07" in out
+    assert main(["explain", "runner", "-f", str(tmp_path / "in.yaml")]) == 0
+    explained = capsys.readouterr().out
+    assert "\x1b" not in explained and "PersistentVolumeClaim docker\\x1b[31m\\u202e" in explained
+    assert main(["scan", "-f", str(tmp_path / "in.yaml"), "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"][0]["evidence"] == f"pvc/{hostile} -> pv/pv\x1b]8;;x\x07"

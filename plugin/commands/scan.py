@@ -43,8 +43,10 @@ FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (SORT_BY_FLAG,) + (
 
 HELP = """List every workload whose pods depend on the Docker daemon on their node, one row per
 workload: its owner, the agent it is, its pods, the worst severity and what it uses of Docker
-(the socket, a directory that holds it, Docker's data or log directory, DOCKER_HOST, the docker
-CLI). Running pods and the pod templates of workloads are read; with -f, manifests and dumps.
+(the socket or Windows named pipe, a directory that holds it, Docker's data, log or configuration
+directory, also behind a PersistentVolumeClaim, DOCKER_HOST, the docker CLI, the node's own docker
+through nsenter or chroot). Running pods and the pod templates of workloads are read; with -f,
+manifests and dumps.
 
 Examples:
   # Every namespace of the cluster
