@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from plugin.plan import STATUSES, Blocker, MigrationPlan, Pool
+from plugin.plan import ON_HOST, STATUSES, Blocker, MigrationPlan, Pool
 from plugin.printers.document import API_VERSION, agent_document, ref_document
 from plugin.printers.markdown import markdown_text
 from plugin.printers.summary import hidden_text
@@ -53,7 +53,7 @@ def _runtimes_cell(pool: Pool) -> str:
 def _agent_cell(blocker: Blocker) -> str:
     if blocker.agent is not None:
         return blocker.agent.describe()
-    return NONE if blocker.reason == "on the host" else UNKNOWN
+    return NONE if blocker.reason == ON_HOST else UNKNOWN  # a host is no agent; an unknown image is
 
 
 def print_plan(plan: MigrationPlan, out: TextIO, wide: bool, no_headers: bool) -> None:
