@@ -294,6 +294,17 @@ class ApiClient:
             raise self._masked(_error_for(status, body, resource, name))
         return document
 
+    def get_document(self, path: str, accept: str = JSON) -> dict[str, Any] | None:
+        """A discovery document (`/apis`, `/apis/GROUP/VERSION`), or None when the server says 404.
+        `path` is the plugin's own, never built from user input."""
+        about = Resource("", path.strip("/") or "/", "", "", False)  # names the path in error messages
+        status, body = self._get(path, [], accept, what=f"GET {path}")
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._masked(_error_for(status, body, about, None))
+        return self._decoded(body, path, about, None)
+
     def get_log(self, namespace: str, name: str, *, limit_bytes: int) -> str | None:
         """A pod's log (GET pods/NAME/log, the node-probe reports), at most `limit_bytes` of it;
         None when the server says 404."""

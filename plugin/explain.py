@@ -1,8 +1,9 @@
 """`explain`: everything the plugin knows about one pod or workload, as plain data.
 
 It runs the same rules and owner walk as `scan` on a single object, adds the agent the catalogue
-identifies with its migration steps, and for a workload lists the pods it owns. Printing is left
-to the describe printer (or json/yaml).
+identifies with its migration steps, and for a workload lists the pods it owns. A custom resource
+is explained from all its pod templates at once, each finding with the templates it is in.
+Printing is left to the describe printer (or json/yaml).
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from plugin import paths, queries
+from plugin.claims import ClaimSource, pod_spec_view
 from plugin.errors import ApiError, UsageError
 from plugin.models import AgentRef, Finding, ObjectRef
 from plugin.owners import OwnerLookup, resolve_chains
-from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
+from plugin.podspec import TEMPLATE_KINDS, pod_spec_of
 from plugin.resources import Resource, resource_for_type
 from plugin.rules import RuleSettings, run_rules
 from plugin.scan import mark_migrated
 
 if TYPE_CHECKING:
     from plugin.catalogue import Step
+    from plugin.custom_resources import CustomKind
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,11 @@ def finding_tags(finding: Finding) -> tuple[str, ...]:
     if finding.rule_id != "DS004" or not finding.host_path:
         return (finding.rule_id,)
     path = paths.canonical(paths.join(finding.host_path, finding.sub_path))
+    logs = paths.WINDOWS_CONTAINER_LOGS if paths.is_windows(path) else paths.DOCKER_CONTAINER_LOGS
     kinds = []
-    if paths.is_within(path, paths.DOCKER_CONTAINER_LOGS) or paths.is_within(paths.DOCKER_CONTAINER_LOGS, path):
+    if paths.is_within(path, logs) or paths.is_within(logs, path):
         kinds.append("DS004:logs")
-    if not paths.is_within(path, paths.DOCKER_CONTAINER_LOGS):
+    if not paths.is_within(path, logs):
         kinds.append("DS004:data")
     return ("DS004", *kinds)
 
@@ -157,6 +161,11 @@ class Explanation:
     pods: tuple[str, ...] = field(default=())  # for a workload: the pods it owns
     note: str | None = None  # how it was explained, when not from the object itself
     migration: Migration | None = None  # the steps that apply to `findings`; None without findings
+    warnings: tuple[str, ...] = ()  # what could not be read (the PersistentVolumes of claimed volumes)
+    # A custom resource's pod templates (their paths, `spec.templates[0]`), and for each finding
+    # (in the order of `findings`) the templates it was found in. Empty for every other object.
+    templates: tuple[str, ...] = ()
+    finding_templates: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,7 @@ class Target:
     resource: Resource | None
     type_name: str
     name: str
+    custom: CustomKind | None = None  # a known custom resource (`wf/NAME`, `rollouts.argoproj.io/NAME`)
 
     def matches(self, ref: ObjectRef) -> bool:
         """Whether an owner reference is this target: the same kind (singular or plural, with or
@@ -175,6 +185,8 @@ class Target:
             return False
         if self.resource is not None:
             return ref.kind == self.resource.kind
+        if self.custom is not None:
+            return ref.type_key == self.custom.key or (not ref.api_version and ref.kind == self.custom.kind)
         kind, wanted = ref.kind.lower(), self.type_name.lower()
         group = ref.api_version.rpartition("/")[0].lower() if "/" in ref.api_version else ""
         names = {kind, kind + "s", kind + "es"}
@@ -182,6 +194,8 @@ class Target:
 
     @property
     def kind(self) -> str:
+        if self.custom is not None:
+            return self.custom.kind
         return self.resource.kind if self.resource else self.type_name
 
 
@@ -217,11 +231,22 @@ def parse_target(args: list[str]) -> Target:
                          "scan prints (rollout/NAME, node/NAME, ...)")
     if not name:
         raise UsageError("the name of the object to explain is empty")
-    return Target(resource, type_name, name)
+    custom = None
+    if resource is None:
+        from plugin.custom_resources import kind_for_type
+
+        custom = kind_for_type(type_name)
+    return Target(resource, type_name, name, custom)
 
 
 def not_found(resource: Resource | None, name: str, type_name: str = "") -> ApiError:
     if resource is None:
+        from plugin.custom_resources import kind_for_type
+
+        custom = kind_for_type(type_name) if type_name else None
+        if custom is not None:
+            return ApiError(f'Error from server (NotFound): {custom.qualified_plural} "{name}" not found', 404,
+                            "NotFound")
         return ApiError(f'Error from server (NotFound): no pod owned by {type_name} "{name}" found', 404, "NotFound")
     group = f".{resource.group}" if resource.group else ""
     return ApiError(f'Error from server (NotFound): {resource.plural}{group} "{name}" not found', 404, "NotFound")
@@ -246,34 +271,75 @@ def guidance(spec: dict, metadata: dict) -> AgentGuidance | None:
     )
 
 
-def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, settings: RuleSettings,
-                   owned_pods: Callable[[ObjectRef], Iterable[str]] | None = None) -> Explanation:
-    found = pod_spec_of(kind, obj)
-    spec, metadata = found if found else ({}, {})
-    view = PodSpecView(spec, metadata)
+def _explain_spec(kind: str, obj: dict, spec: dict, metadata: dict, namespace: str, settings: RuleSettings,
+                  claims: ClaimSource | None = None
+                  ) -> tuple[list[Finding], AgentGuidance | None, list[tuple[str, str]]]:
+    """The findings, agent and (container, image) pairs of one pod spec of `obj`; with `claims`,
+    the host paths it reaches through PersistentVolumeClaims too."""
+    view = pod_spec_view(kind, obj, spec, metadata, namespace, claims)
     agent = guidance(spec, metadata)
     findings = run_rules(view, settings)
     if agent is not None:
         findings, checked = mark_migrated(findings, agent.ref())
         if checked is not None and checked.migrated != agent.migrated:
             agent = replace(agent, migrated=checked.migrated)
+    return findings, agent, [(c.name, c.image or "") for c in view.containers]
+
+
+def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, settings: RuleSettings,
+                   owned_pods: Callable[[ObjectRef], Iterable[str]] | None = None,
+                   claims: ClaimSource | None = None) -> Explanation:
+    from plugin.custom_resources import kind_for_key, pod_templates
+    from plugin.resources import type_key
+
+    api_version = str(obj.get("apiVersion") or "")
+    search = pod_templates(kind, api_version, obj) if "." in api_version else None
+    templates: tuple[str, ...] = ()
+    finding_templates: tuple[tuple[str, ...], ...] = ()
+    note = None
+    if search is None:
+        found = pod_spec_of(kind, obj)
+        spec, metadata = found if found else ({}, {})
+        findings, agent, images = _explain_spec(kind, obj, spec, metadata, namespace, settings, claims)
+    else:
+        # Every template's findings, each once (the same mount in two templates is one finding, in
+        # both), the first agent identified by its image (else the first hinted), every image.
+        by_key: dict[tuple, tuple[Finding, list[str]]] = {}
+        agents: list[AgentGuidance] = []
+        images = []
+        for template in search.templates:
+            found_here, template_agent, template_images = _explain_spec(kind, obj, template.spec, template.metadata,
+                                                                        namespace, settings)
+            for finding in found_here:
+                by_key.setdefault(finding.key(), (finding, []))[1].append(template.path)
+            if template_agent is not None:
+                agents.append(template_agent)
+            images += template_images
+        findings = [f for f, _ in by_key.values()]
+        finding_templates = tuple(tuple(dict.fromkeys(paths)) for _, paths in by_key.values())
+        agent = next((a for a in agents if a.strong), agents[0] if agents else None)
+        images = list(dict.fromkeys(images))
+        templates = tuple(t.path for t in search.templates)
+        note = f"this {kind} {search.problem}" if search.problem else None
     name, obj_namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
+    known = kind_for_key(type_key(kind, api_version)) if "." in api_version else None
+    ref_namespace = obj_namespace if isinstance(obj_namespace, str) and obj_namespace else namespace
     ref = ObjectRef(kind, name if isinstance(name, str) else "<unnamed>",
-                    obj_namespace if isinstance(obj_namespace, str) and obj_namespace else namespace,
-                    str(obj.get("apiVersion") or ""))
+                    None if known is not None and not known.namespaced else ref_namespace, api_version)
     owner_refs = queries.OWNER_REFERENCES.search(obj)
     (chain,) = resolve_chains([(ref, tuple(owner_refs) if isinstance(owner_refs, list) else ())], lookup)
     node = queries.NODE_NAME.search(obj) if kind == "Pod" else None
     return Explanation(
         ref=ref, node=node if isinstance(node, str) else None, owner_chain=chain, findings=tuple(findings),
-        agent=agent, images=tuple((c.name, c.image or "") for c in view.containers),
+        agent=agent, images=tuple(images),
         pods=tuple(sorted(owned_pods(ref))) if owned_pods and kind != "Pod" else (),
-        migration=migration_for(agent, findings),
+        migration=migration_for(agent, findings), note=note, templates=templates,
+        finding_templates=finding_templates,
     )
 
 
 def explain_from_pods(target: Target, pods: Iterable[dict], namespace: str, lookup: OwnerLookup,
-                      settings: RuleSettings) -> Explanation | None:
+                      settings: RuleSettings, claims: ClaimSource | None = None) -> Explanation | None:
     """Explain an owner that is not read itself (a kind the plugin does not fetch, or one that
     was deleted) from the pods it owns, as `scan` aggregates them under it; None without pods."""
     candidates: list[tuple[ObjectRef, tuple[dict, ...], dict]] = []
@@ -290,12 +356,17 @@ def explain_from_pods(target: Target, pods: Iterable[dict], namespace: str, look
     if not owned:
         return None
     owned.sort(key=lambda o: str(queries.NAME.search(o[1])))
-    parts = [explain_object("Pod", p, namespace, lookup, settings) for _, p in owned]
+    parts = [explain_object("Pod", p, namespace, lookup, settings, claims=claims) for _, p in owned]
     findings = tuple({f.key(): f for e in parts for f in e.findings}.values())
     agents = [e.agent for e in parts if e.agent]
     agent = next((a for a in agents if a.strong), agents[0] if agents else None)
     chain = owned[0][0]
-    why = "it was not found" if not chain[0].found else f"the plugin does not read {chain[0].kind} objects"
+    if not chain[0].found:
+        why = "it was not found"
+    elif target.custom is not None:
+        why = f"the {chain[0].kind} itself could not be read"
+    else:
+        why = f"the plugin does not read {chain[0].kind} objects"
     count = f"{len(parts)} pod" + ("s" if len(parts) != 1 else "")
     return Explanation(
         ref=chain[0], node=None, owner_chain=chain, findings=findings, agent=agent,
@@ -314,4 +385,4 @@ def pods_owned_by(target: ObjectRef, pods: Iterable[dict], lookup: OwnerLookup) 
             candidates.append((ObjectRef("Pod", name, target.namespace), tuple(refs)))
     chains = resolve_chains(candidates, lookup)
     return [start.name for (start, _), chain in zip(candidates, chains, strict=True)
-            if any((r.kind, r.name) == (target.kind, target.name) for r in chain[1:])]
+            if any((r.type_key, r.name) == (target.type_key, target.name) for r in chain[1:])]

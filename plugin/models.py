@@ -8,7 +8,12 @@ small derived properties lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from plugin.scheduling import Placement
+
+from plugin.resources import display_kind, type_key
 
 SEVERITIES = ("high", "medium", "low", "info")
 
@@ -29,6 +34,9 @@ class Origin:
     line: int | None = None  # 1-based line where the object starts
     document: int | None = None  # 0-based index of the document in the file
     item: int | None = None  # 0-based index in `items` when the object is an item of a List
+    # Where the pod spec is inside the object, for a custom resource (which may hold several):
+    # `spec.daemonSet.podTemplate`, `spec.templates[2]`. None for Pods and the built-in workloads.
+    path: str | None = None
 
     def describe(self) -> str:
         if self.file is None:
@@ -63,13 +71,19 @@ class ObjectRef:
     # the input files): it is still the owner, as the garbage collector sees it.
     found: bool = True
 
+    @property
+    def type_key(self) -> str:
+        """The kind, qualified with its API group for a custom resource (`Rollout.argoproj.io`):
+        what tells two owners of the same kind name apart (an OpenKruise StatefulSet is not one of apps)."""
+        return type_key(self.kind, self.api_version)
+
     def describe(self) -> str:
-        return f"{self.kind}/{self.name}"
+        return f"{display_kind(self.kind, self.api_version)}/{self.name}"
 
     def describe_marked(self) -> str:
         """`describe()`, plus `(not found)` for an owner that does not exist: for wide tables and
         explain, where a reader looks at one owner; the default table keeps one word per cell."""
-        return self.describe() if self.found else f"{self.kind}/{self.name} (not found)"
+        return self.describe() if self.found else f"{self.describe()} (not found)"
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,12 @@ class AgentRef:
     def describe(self) -> str:
         return self.id if self.strong else f"{self.id}?"
 
+    @property
+    def image(self) -> str | None:
+        """The image that identified it (a strong match's evidence is "image REF"); its tag decides
+        the catalogue's version-bound steps. None for a name or label hint."""
+        return self.evidence.removeprefix("image ") if self.strong and self.evidence.startswith("image ") else None
+
 
 @dataclass(frozen=True)
 class ScannedObject:
@@ -120,6 +140,9 @@ class ScannedObject:
     origin: Origin
     findings: tuple[Finding, ...]
     agent: AgentRef | None = None
+    # Where its pods may be scheduled: set for a workload's template and a pod not yet on a node
+    # (`plan` places workloads with no pod on a pool by it); None for a pod on its node.
+    placement: Placement | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +159,8 @@ class ReportItem:
     agent: AgentRef | None = None
     context: str | None = None  # set when several contexts were scanned
     runtimes: tuple[str, ...] = ()  # containerRuntimeVersion of each of `nodes`, "" if unknown
+    # The placements of the workload's templates and pending pods, for `plan`; no printer shows them.
+    placements: tuple[Placement, ...] = ()
 
 
 @dataclass(frozen=True)

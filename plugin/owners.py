@@ -1,9 +1,12 @@
 """Owner resolution: walk `ownerReferences` from a pod (or template) up to its top-level workload.
 
 The walk follows the controller reference (else the first) through the kinds the plugin
-lists (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob, ...). An owner of any other
-kind (an Argo Rollout, a custom resource) ends the walk without an API call; a `Node` owner
-marks a mirror (static) pod. Lookups go through `OwnerLookup`, backed by the cluster (cached,
+reads: the built-in workloads (Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob, ...) and
+the custom resources of `plugin.custom_resources` (Pod -> Workflow -> CronWorkflow, Pod ->
+EphemeralRunner -> EphemeralRunnerSet -> AutoscalingRunnerSet). Kinds are told apart by their
+type key (`plugin.resources.type_key`: an OpenKruise StatefulSet is not the built-in one). An
+owner of any other kind ends the walk without an API call; a `Node` owner marks a mirror
+(static) pod. Lookups go through `OwnerLookup`, keyed by type key, backed by the cluster (cached,
 batched per level) or by the objects of the input files.
 """
 
@@ -11,18 +14,31 @@ from __future__ import annotations
 
 import enum
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Protocol
 
 from plugin import queries
 from plugin.errors import ApiError
 from plugin.models import ObjectRef
-from plugin.resources import WORKLOAD_RESOURCES, Resource, resource_for_kind
+from plugin.resources import WORKLOAD_RESOURCES, Resource, resource_for_kind, type_key
 from plugin.validation import path_segment_problems
 
-# Kinds worth fetching to continue the walk. Anything else is a leaf we report as is.
+# Built-in kinds worth fetching to continue the walk; the known custom resources are walked too
+# (`walkable`). Anything else is a leaf we report as is.
 WALKABLE_KINDS = frozenset(r.kind for r in WORKLOAD_RESOURCES)
+
+
+def walkable(key: str) -> bool:
+    """Whether the walk goes on through an owner of this type key: a built-in workload, or a known
+    custom resource. The custom table is read only for a key that is one (it has a dot)."""
+    if key in WALKABLE_KINDS:
+        return True
+    if "." not in key:
+        return False
+    from plugin.custom_resources import kind_for_key
+
+    return kind_for_key(key) is not None
 _MAX_DEPTH = 10  # guards against reference cycles in hostile input
 
 
@@ -75,22 +91,27 @@ def resolve_chains(starts: list[tuple[ObjectRef, tuple[dict, ...]]],
         i: controller_reference(list(owner_refs)) for i, (_, owner_refs) in enumerate(starts)
     }
     for _ in range(_MAX_DEPTH):
-        wanted: dict[int, ObjectRef] = {}
+        wanted: dict[int, tuple[str, ObjectRef]] = {}
         for i, reference in pending.items():
             if reference is None:
                 continue
             owner = _ref(reference, chains[i][-1].namespace)
+            # The kind alone for a built-in group (no dot): the common case costs one `in`.
+            key = owner.kind if "." not in owner.api_version else type_key(owner.kind, owner.api_version)
+            # A cycle's guard, by kind name (as cheap as before type keys): a custom kind named like
+            # a built-in one owning an object of that name would only end the walk there.
             seen = {(r.kind, r.namespace, r.name) for r in chains[i]}
-            if owner.kind in WALKABLE_KINDS and (owner.kind, owner.namespace, owner.name) not in seen:
-                wanted[i] = owner
+            if (key in WALKABLE_KINDS or ("." in key and walkable(key))) \
+                    and (owner.kind, owner.namespace, owner.name) not in seen:
+                wanted[i] = (key, owner)
             else:
-                chains[i].append(owner)  # a leaf: Node, custom resource, or a cycle's end
+                chains[i].append(owner)  # a leaf: Node, an unknown custom resource, or a cycle's end
         if not wanted:
             break
-        lookup.prefetch((o.kind, o.namespace, o.name) for o in wanted.values())
+        lookup.prefetch((key, o.namespace, o.name) for key, o in wanted.values())
         pending = {}
-        for i, owner in wanted.items():
-            found = lookup.get(owner.kind, owner.namespace, owner.name)
+        for i, (key, owner) in wanted.items():
+            found = lookup.get(key, owner.namespace, owner.name)
             if found is Missing.NOT_FOUND:
                 # The referenced owner is still the owner (the garbage collector has not caught up,
                 # or a dump left it out): reported, marked, and the walk ends there.
@@ -119,6 +140,9 @@ class ObjectsLookup:
 
     def __init__(self, objects: Iterable[tuple[str, dict]] = ()) -> None:
         self._index: dict[tuple[str, str | None, str], Compact] = {}
+        # Custom kinds the input holds objects of: one it holds none of was not dumped, so an
+        # owner of that kind is reported as it is (unknown), not as deleted.
+        self._custom_kinds: set[str] = set()
         # Top-level workloads' selectors, for pods of hand-written manifests that carry no
         # references: (namespace, selector, the reference a controller would have set).
         self._selectors: list[tuple[str | None, dict, dict]] = []
@@ -127,11 +151,15 @@ class ObjectsLookup:
             self.add(kind, obj)
 
     def add(self, kind: str, obj: dict) -> None:
-        """Index an object of the input; of several with the same kind, namespace and name, the
-        first one read is the owner."""
+        """Index an object of the input (by its type key, from its apiVersion); of several with
+        the same kind, namespace and name, the first one read is the owner."""
         name, namespace = queries.NAME.search(obj), queries.NAMESPACE.search(obj)
         if not isinstance(name, str):
             return
+        api_version = obj.get("apiVersion")
+        if isinstance(api_version, str) and "." in api_version:
+            kind = type_key(kind, api_version)
+            self._custom_kinds.add(kind)
         namespace = namespace if isinstance(namespace, str) else None
         key = (kind, namespace, name)
         if key not in self._index:
@@ -167,6 +195,8 @@ class ObjectsLookup:
         if found is None and namespace is not None:
             # Manifests often omit metadata.namespace; match those by kind and name.
             found = self._index.get((kind, None, name))
+        if found is None and "." in kind and kind not in self._custom_kinds:
+            return Missing.UNKNOWN  # a dump without objects of that kind says nothing about this one
         return _expand(found) if found is not None else Missing.NOT_FOUND
 
 
@@ -258,14 +288,18 @@ class ClusterLookup:
     A forbidden lookup does not fail the scan: the owner is reported as far as it was resolved
     and `problems` says what could not be read."""
 
-    def __init__(self, api: ApiReader) -> None:
+    def __init__(self, api: ApiReader, resource_for: Callable[[str], Resource | None] = resource_for_kind) -> None:
         self._api = api
+        # The REST resource of a type key: the built-in table, or (for a scan) discovery's answer
+        # for the custom resources the cluster serves.
+        self._resource_for = resource_for
         self._cache: dict[tuple[str, str | None, str], Compact | Missing] = {}
         self._listed: set[tuple[str, str | None]] = set()  # (kind, namespace or None for all) read in full
         self.problems: list[str] = []
 
     def remember(self, kind: str, obj: dict) -> None:
-        """Keep what the walk needs of an object listed elsewhere (the workload lists of a scan),
+        """Keep what the walk needs of an object listed elsewhere (the workload lists of a scan;
+        `kind` is its type key),
         so no request is sent for it later. Only the uid and controller reference are kept:
         a cluster's ReplicaSets would otherwise cost memory in proportion to the cluster."""
         metadata = obj.get("metadata")
@@ -293,7 +327,7 @@ class ClusterLookup:
             if (kind, namespace, name) not in self._cache and not self._known_missing(kind, namespace):
                 groups.setdefault((kind, namespace), set()).add(name)
         for (kind, namespace), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
-            resource = resource_for_kind(kind)
+            resource = self._resource_for(kind)
             if resource is None or len(names) < 2:
                 continue  # get() fetches a single owner by name
             try:
@@ -305,7 +339,7 @@ class ClusterLookup:
                         if isinstance(name, str):
                             self._cache[(kind, namespace, name)] = _compact(obj)
             except ApiError as err:
-                self._forbidden_or_raise(err, resource, namespace, names)
+                self._forbidden_or_raise(err, kind, resource, namespace, names)
                 continue
             for name in names:
                 self._cache.setdefault((kind, namespace, name), Missing.NOT_FOUND)
@@ -318,22 +352,23 @@ class ClusterLookup:
             # A reference no object can answer (`..`, a `/`): forged or broken, never sent in a URL.
             return Missing.NOT_FOUND
         if key not in self._cache:
-            resource = resource_for_kind(kind)
+            resource = self._resource_for(kind)
             if resource is None:
                 return Missing.UNKNOWN
             try:
-                found = self._api.get(resource, namespace, name)
+                found = self._api.get(resource, namespace if resource.namespaced else None, name)
                 self._cache[key] = _compact(found) if found is not None else Missing.NOT_FOUND
             except ApiError as err:
-                self._forbidden_or_raise(err, resource, namespace, {name})
+                self._forbidden_or_raise(err, kind, resource, namespace, {name})
         found = self._cache[key]
         return found if isinstance(found, Missing) else _expand(found)
 
-    def _forbidden_or_raise(self, err: ApiError, resource: Resource, namespace: str | None, names: set[str]) -> None:
+    def _forbidden_or_raise(self, err: ApiError, kind: str, resource: Resource, namespace: str | None,
+                            names: set[str]) -> None:
         if err.status != 403:
             raise err
         for name in names:
-            self._cache[(resource.kind, namespace, name)] = Missing.UNKNOWN
+            self._cache[(kind, namespace, name)] = Missing.UNKNOWN
         where = f' in the namespace "{namespace}"' if namespace else ""
         problem = (f"cannot read {resource.qualified_plural}{where} "
                    f"(Forbidden): owners are shown as far as they could be resolved")
@@ -343,10 +378,10 @@ class ClusterLookup:
 
 def missing_owners_warning(chains: Sequence[tuple[ObjectRef, ...]]) -> str | None:
     """One warning line naming the owners that were referenced but not found, or None."""
-    missing = sorted({(c[-1].namespace or "", c[-1].kind, c[-1].name) for c in chains if not c[-1].found})
+    missing = sorted({(c[-1].namespace or "", c[-1].describe()) for c in chains if not c[-1].found})
     if not missing:
         return None
-    shown = ", ".join(f"{kind}/{name}" + (f' in "{ns}"' if ns else "") for ns, kind, name in missing[:5])
+    shown = ", ".join(owner + (f' in "{ns}"' if ns else "") for ns, owner in missing[:5])
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     noun = "owner was" if len(missing) == 1 else "owners were"
     return (f"{len(missing)} {noun} not found (deleted, or not in the input): {shown}{more}; "

@@ -53,6 +53,10 @@ CRONJOBS = Resource("CronJob", "cronjobs", "batch", "v1", True, ("cj",))
 REPLICATIONCONTROLLERS = Resource("ReplicationController", "replicationcontrollers", "", "v1", True, ("rc",))
 NODES = Resource("Node", "nodes", "", "v1", False, ("no",))
 NAMESPACES = Resource("Namespace", "namespaces", "", "v1", False, ("ns",))
+PERSISTENT_VOLUMES = Resource("PersistentVolume", "persistentvolumes", "", "v1", False, ("pv",))
+# Read only with `scan --read-configmaps`, one GET per ConfigMap a workload mounts; never listed, and
+# not one of the kinds above: nothing else reads it, and `explain cm/NAME` is not a pod's owner.
+CONFIGMAPS = Resource("ConfigMap", "configmaps", "", "v1", True, ("cm",))
 
 ALL_RESOURCES = (
     PODS, REPLICASETS, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, JOBS, CRONJOBS,
@@ -64,6 +68,23 @@ WORKLOAD_RESOURCES = (
 )
 
 _BY_KIND = {r.kind: r for r in ALL_RESOURCES}
+
+
+def type_key(kind: str, api_version: str) -> str:
+    """What names a kind across API groups: the kind alone for the built-in groups (`apps`,
+    `batch`, the core group, which have no dot), `Kind.group` for any other (a custom resource:
+    a CRD's group must contain a dot). So an OpenKruise `StatefulSet` (apps.kruise.io) is never
+    taken for the built-in one. The version is left out: one object is served at several."""
+    if "." not in api_version:
+        return kind
+    return f"{kind}.{api_version.rpartition('/')[0] or api_version}"
+
+
+def display_kind(kind: str, api_version: str) -> str:
+    """The kind as `scan` prints it: qualified with its group (`StatefulSet.apps.kruise.io`) only
+    when a custom resource has the name of a built-in kind, so two different owners never print
+    alike."""
+    return type_key(kind, api_version) if kind in _BY_KIND and "." in api_version else kind
 
 
 def resource_for_kind(kind: str) -> Resource | None:

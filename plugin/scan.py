@@ -1,26 +1,38 @@
 """The core loop: run the rules on every object a source yields, keeping only what matched.
 
 Objects stream through; only those with findings are kept (as small `ScannedObject`s), so
-memory grows with the findings, not with the cluster.
+memory grows with the findings, not with the cluster. A custom resource may hold several pod
+specs (an Argo Workflow's templates, a Tekton Pipeline's tasks): each is scanned as its own
+`ScannedObject` of that resource, whose origin names the template's path, so the report
+attributes them all to the one custom resource and can say which template each finding is in.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from plugin import queries
-from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
+from plugin.claims import ClaimSource, pod_spec_view
+from plugin.log_config import CONFIG_KINDS
+from plugin.models import AgentRef, Finding, ObjectRef, Origin, ScannedObject, SourceObject, lower_severity
 from plugin.owners import WALKABLE_KINDS, controller_reference
 from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
+from plugin.resources import type_key
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
+from plugin.scheduling import placement_of
+
+if TYPE_CHECKING:
+    from plugin.config_mounts import ConfigIndex
 
 
 @dataclass
 class ScanResult:
     scanned: list[ScannedObject] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)  # objects read, by kind
+    problems: list[str] = field(default_factory=list)  # objects not read whole (the result is incomplete)
 
 
 # (pod spec, metadata) -> the agent it is, or None; the catalogue's `identify`, injected to keep
@@ -56,60 +68,132 @@ def mark_migrated(findings: list[Finding], agent: AgentRef | None) -> tuple[list
     return [replace(f, severity=lower_severity(f.severity), reason=f.reason + note) for f in findings], agent
 
 
-def covered_by_owner(kind: str, obj: dict) -> bool:
+def covered_by_owner(kind: str, obj: dict, covering: Collection[str] = WALKABLE_KINDS) -> bool:
     """A ReplicaSet of a Deployment, a Job of a CronJob: the owner's own template is scanned
     instead. Old revisions (kept for rollback, without pods) would otherwise report what the owner
-    no longer runs; their running pods are scanned as pods."""
+    no longer runs; their running pods are scanned as pods. `covering` holds the type keys of the
+    owners whose templates are read: the built-in workloads, and the custom resources read too
+    (a Rollout's ReplicaSets, a Beat's DaemonSet, a CronWorkflow's Workflows)."""
     if kind == "Pod":
         return False
     reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
-    return reference is not None and reference.get("controller") is True and reference["kind"] in WALKABLE_KINDS
+    if reference is None or reference.get("controller") is not True:
+        return False
+    return type_key(reference["kind"], str(reference.get("apiVersion") or "")) in covering
+
+
+def scanned_object(source: SourceObject, findings: Iterable[Finding], agent: AgentRef | None,
+                   default_namespace: str | None, spec: dict | None = None,
+                   origin: Origin | None = None) -> ScannedObject:
+    """What the report keeps of a Pod or workload with findings: its identity, owners and findings,
+    and, for a template or a pod not yet on a node, where it may run (for `plan`). `spec` is the
+    object's pod spec when the caller has it already; `origin`, when not the source's, says which
+    of a custom resource's templates it is."""
+    obj = source.obj
+    name = queries.NAME.search(obj)
+    namespace = queries.NAMESPACE.search(obj)
+    is_pod = source.kind == "Pod"
+    node = queries.NODE_NAME.search(obj) if is_pod else None
+    node = node if isinstance(node, str) and node else None
+    if node is None and spec is None:
+        found = pod_spec_of(source.kind, obj)
+        spec = found[0] if found else None
+    owner_refs = queries.OWNER_REFERENCES.search(obj)
+    uid = queries.UID.search(obj)
+    return ScannedObject(
+        ref=ObjectRef(
+            kind=source.kind,
+            name=name if isinstance(name, str) else "<unnamed>",
+            namespace=namespace if isinstance(namespace, str) and namespace else default_namespace,
+            api_version=source.api_version,
+            uid=uid if isinstance(uid, str) else "",
+        ),
+        owner_references=tuple(r for r in owner_refs if isinstance(r, dict))
+        if isinstance(owner_refs, list) else (),
+        is_pod=is_pod,
+        node=node,
+        origin=origin or source.origin,
+        findings=tuple(findings),
+        agent=agent,
+        placement=placement_of(source.kind, spec) if node is None and spec is not None else None,
+    )
 
 
 def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
                  default_namespace: str | None = None, identify: Identify | None = None,
-                 rules: tuple[Rule, ...] = RULES, into: ScanResult | None = None) -> ScanResult:
-    """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
-    objects that have none (manifests usually omit it; `kubectl apply` would use the current one).
-    Only objects with findings are identified, so the catalogue costs nothing on clean pods.
-    Results accumulate in `into` when given, so a source that fails midway loses nothing read."""
+                 rules: tuple[Rule, ...] = RULES, into: ScanResult | None = None,
+                 claims: ClaimSource | None = None, configs: ConfigIndex | None = None,
+                 covering: Collection[str] = WALKABLE_KINDS) -> ScanResult:
+    """Scan Pods, workload templates and the pod templates of custom resources (those of a group
+    with a dot); other kinds are ignored. `default_namespace` is given to objects that have none
+    (manifests usually omit it; `kubectl apply` would use the current one). Only objects with
+    findings are identified, so the catalogue costs nothing on clean pods. `covering`: see
+    `covered_by_owner` (a live scan fills it as it lists custom resources, before the workloads
+    they own). Results accumulate in `into` when given, so a source that fails midway loses
+    nothing read.
+
+    With `claims`, host paths that objects reach through PersistentVolumeClaims are checked too.
+    With `configs` (rule DS009), ConfigMaps and Helm values go to it, and so does every Pod and
+    template, to learn which ConfigMaps each mounts; it decides what to keep of them."""
     result = into if into is not None else ScanResult()
     for source in objects:
-        if source.kind != "Pod" and source.kind not in TEMPLATE_KINDS:
+        if source.kind in CONFIG_KINDS:
+            if configs is not None:
+                result.counts[source.kind] += 1
+                configs.add_config(source, default_namespace)
+            continue
+        if source.kind != "Pod" and (source.kind not in TEMPLATE_KINDS or "." in source.api_version):
+            if "." in source.api_version:  # a custom resource: a CRD's group has a dot
+                _scan_custom_resource(source, settings, default_namespace, identify, rules, result, covering)
             continue
         result.counts[source.kind] += 1
-        if covered_by_owner(source.kind, source.obj):
+        if covered_by_owner(source.kind, source.obj, covering):
             continue
         found = pod_spec_of(source.kind, source.obj)
         if found is None:
             continue
         spec, template_metadata = found
-        findings = run_rules(PodSpecView(spec, template_metadata), settings, rules)
+        view = pod_spec_view(source.kind, source.obj, spec, template_metadata, default_namespace, claims)
+        findings = run_rules(view, settings, rules)
         if not findings:
+            if configs is not None:
+                configs.add_workload(source, spec, template_metadata, None, default_namespace)
             continue
         agent = identify(spec, template_metadata) if identify else None
         findings, agent = mark_migrated(findings, agent)
-        obj = source.obj
-        name = queries.NAME.search(obj)
-        namespace = queries.NAMESPACE.search(obj)
-        is_pod = source.kind == "Pod"
-        node = queries.NODE_NAME.search(obj) if is_pod else None
-        owner_refs = queries.OWNER_REFERENCES.search(obj)
-        uid = queries.UID.search(obj)
-        result.scanned.append(ScannedObject(
-            ref=ObjectRef(
-                kind=source.kind,
-                name=name if isinstance(name, str) else "<unnamed>",
-                namespace=namespace if isinstance(namespace, str) and namespace else default_namespace,
-                api_version=source.api_version,
-                uid=uid if isinstance(uid, str) else "",
-            ),
-            owner_references=tuple(r for r in owner_refs if isinstance(r, dict))
-            if isinstance(owner_refs, list) else (),
-            is_pod=is_pod,
-            node=node if isinstance(node, str) else None,
-            origin=source.origin,
-            findings=tuple(findings),
-            agent=agent,
-        ))
+        scanned = scanned_object(source, findings, agent, default_namespace, spec)
+        result.scanned.append(scanned)
+        if configs is not None:
+            configs.add_workload(source, spec, template_metadata, scanned, default_namespace)
     return result
+
+
+def _scan_custom_resource(source: SourceObject, settings: RuleSettings, default_namespace: str | None,
+                          identify: Identify | None, rules: tuple[Rule, ...], result: ScanResult,
+                          covering: Collection[str]) -> None:
+    """Each pod template of a custom resource, scanned as an object of its own whose origin says
+    where the template is. A known kind is counted even without a template; another kind only
+    when the generic search finds one. A cluster-scoped known kind (a ClusterWorkflowTemplate)
+    is in no namespace."""
+    from plugin.custom_resources import kind_for_key, pod_templates
+
+    search = pod_templates(source.kind, source.api_version, source.obj)
+    if search is None:
+        return
+    result.counts[source.kind] += 1
+    if covered_by_owner(source.kind, source.obj, covering):
+        return
+    known = kind_for_key(type_key(source.kind, source.api_version))
+    namespace = None if known is not None and not known.namespaced else default_namespace
+    for template in search.templates:
+        findings = run_rules(PodSpecView(template.spec, template.metadata), settings, rules)
+        if findings:
+            agent = identify(template.spec, template.metadata) if identify else None
+            findings, agent = mark_migrated(findings, agent)
+            result.scanned.append(scanned_object(source, findings, agent, namespace, template.spec,
+                                                 replace(source.origin, path=template.path)))
+    if search.problem:
+        name = queries.NAME.search(source.obj)
+        where = source.origin.describe()
+        result.problems.append(f"{source.kind}/{name if isinstance(name, str) else '<unnamed>'}"
+                               f"{f' ({where})' if source.origin.file else ''} {search.problem}")

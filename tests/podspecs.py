@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -52,7 +53,7 @@ def pod(name: str, spec: dict, namespace: str = "default", owners: list[dict] | 
         metadata["labels"] = labels
     if owners:
         metadata["ownerReferences"] = owners
-    spec = dict(spec)
+    spec = copy.deepcopy(spec)  # shared specs (SOCKET, ...) must not see one object's edits
     if node:
         spec["nodeName"] = node
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
@@ -74,7 +75,8 @@ def workload(kind: str, name: str, spec: dict, namespace: str = "default",
     metadata: dict[str, Any] = {"name": name, "namespace": namespace, "uid": f"uid-{kind.lower()}-{name}"}
     if owners:
         metadata["ownerReferences"] = owners
-    template = {"metadata": {"labels": labels}, "spec": spec}
+    # A deep copy: a test that edits its workload's template must not edit the shared specs.
+    template = {"metadata": {"labels": labels}, "spec": copy.deepcopy(spec)}
     api_version = "apps/v1"
     body: dict[str, Any]
     if kind in ("Deployment", "ReplicaSet", "DaemonSet"):

@@ -450,3 +450,26 @@ def test_command_line(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_custom_resources_are_served_by_their_definitions_and_kept_across_updates() -> None:
+    from tests.e2e.custom_resources_cluster import crd
+
+    workflows = crd("argoproj.io", "Workflow", "workflows", ("v1alpha1",), "Namespaced")
+    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "w", "namespace": "argo"},
+          "spec": {}}
+    # the objects may come before their definition, as in any list: it is read first
+    with ApiServer([wf, workflows]) as srv:
+        _, body, _ = _raw(srv, "/apis/argoproj.io/v1alpha1/workflows")
+        assert [(i["kind"], i["metadata"]["name"]) for i in body["items"]] == [("Workflow", "w")]
+        srv.add_objects([{**wf, "metadata": {"name": "v", "namespace": "argo"}}])
+        _, body, _ = _raw(srv, "/apis/argoproj.io/v1alpha1/namespaces/argo/workflows")
+        assert [i["metadata"]["name"] for i in body["items"]] == ["v", "w"]
+        srv.set_objects([workflows])  # the definition stays, its objects go
+        assert _raw(srv, "/apis/argoproj.io/v1alpha1/workflows")[1]["items"] == []
+    with pytest.raises(ValueError, match="Workflow"):
+        ApiServer([wf])  # no definition: not served
+    with pytest.raises(ValueError, match="must be named workflows.argoproj.io"):
+        ApiServer([{**workflows, "metadata": {"name": "wf"}}])
+    with pytest.raises(ValueError, match="served at v1alpha1"):
+        ApiServer([workflows, {**wf, "apiVersion": "argoproj.io/v2"}])

@@ -126,6 +126,36 @@ def test_commands(server: ApiServer, run: Any, args: tuple[str, ...]) -> None:
     assert result.code in (0, 1)
 
 
+@pytest.fixture(scope="module")
+def log_shipper_server() -> Iterator[ApiServer]:
+    from tests.e2e.test_log_configs import objects as log_shipper_objects
+
+    srv = ApiServer(log_shipper_objects(), tokens={TOKEN: "admin"})
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.mark.parametrize("args", [
+    ("scan", "-A", "--read-configmaps"), ("scan", "-A", "--read-configmaps", "-o", "wide"),
+    ("scan", "-A", "--read-configmaps", "-o", "json"), ("scan", "-A", "--read-configmaps", "-o", "yaml"),
+    ("scan", "-A", "--read-configmaps", "-o", "sarif"), ("scan", "-A", "--read-configmaps", "-o", "markdown"),
+    ("scan", "-A", "--read-configmaps", "--summary"),
+    ("explain", "ds/fluent-bit", "-n", "logging", "--read-configmaps", "-o", "yaml"),
+])
+def test_a_password_in_a_configmap_read_for_its_parser(log_shipper_server: ApiServer, run: Any,
+                                                        args: tuple[str, ...]) -> None:
+    """The Elasticsearch password next to `Parser docker` in fluent-bit's ConfigMap: the finding is
+    reported, nothing else of the ConfigMap is, nor logged."""
+    from tests.e2e.test_log_configs import SECRET as CONFIGMAP_SECRET
+
+    result = run(kubeconfig(log_shipper_server.url, {"token": TOKEN}, server_ca(log_shipper_server)), *args)
+    assert result.code == 0, result.err
+    assert "DS009" in result.out or "docker-config" in result.out
+    for form in forms(CONFIGMAP_SECRET):
+        assert form not in result.out + result.err + result.log, args
+
+
 # --- error paths --------------------------------------------------------------------------------
 
 

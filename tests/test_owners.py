@@ -50,7 +50,8 @@ def test_mirror_pod_is_owned_by_its_node() -> None:
     assert chain[-1] == ObjectRef("Node", "node-1", None, "v1", "uid-node-node-1")
 
 
-def test_custom_resource_owner_ends_the_walk_without_a_lookup() -> None:
+def test_unknown_custom_resource_owner_ends_the_walk_without_a_lookup() -> None:
+    # Known custom resources (a Rollout, a Workflow) are walked through: tests/test_custom_resources.py.
     class NoLookup:
         def prefetch(self, wanted):
             assert list(wanted) == []
@@ -58,10 +59,10 @@ def test_custom_resource_owner_ends_the_walk_without_a_lookup() -> None:
         def get(self, kind, namespace, name):
             raise AssertionError(f"looked up {kind}/{name}")
 
-    ref = owner_ref("Rollout", "canary", "argoproj.io/v1alpha1")
+    ref = owner_ref("Widget", "canary", "widgets.example.com/v1")
     (chain,) = resolve_chains([(ObjectRef("Pod", "p", "ns"), (ref,))], NoLookup())
-    assert [r.describe() for r in chain] == ["Pod/p", "Rollout/canary"]
-    assert chain[-1].api_version == "argoproj.io/v1alpha1"
+    assert [r.describe() for r in chain] == ["Pod/p", "Widget/canary"]
+    assert chain[-1].api_version == "widgets.example.com/v1"
 
 
 def test_rollout_through_a_replicaset() -> None:

@@ -437,6 +437,43 @@ def test_a_dind_container_talks_to_its_own_daemon(image: str) -> None:
     assert findings(spec) == []
 
 
+@pytest.mark.parametrize("image, args", [
+    # Docker's own image (its default variant is dind) started with dockerd's options or none:
+    # its entrypoint, dockerd-entrypoint.sh, runs dockerd. Tekton's dind example does this.
+    ("docker:27", ["--storage-driver=vfs", "--userland-proxy=false"]),
+    ("mirror.gcr.io/library/docker@sha256:0752ca4e936da012c173c119217c0f9599b3b191c1557e53206d5d06d2627580",
+     ["--storage-driver=vfs"]),
+    ("docker.io/library/docker:latest", []),
+])
+def test_dockers_own_image_run_as_its_daemon_talks_to_itself(image: str, args: list[str]) -> None:
+    spec = command_spec(image, args=args, readinessProbe={"exec": {"command": ["docker", "info"]}})
+    assert findings(spec) == []
+
+
+@pytest.mark.parametrize("image, fields", [
+    ("docker:27-cli", {"args": ["--version"]}),  # the cli variant's entrypoint runs the CLI
+    ("docker:27", {"command": ["docker", "ps"]}),  # a command of its own: the CLI
+    ("mycorp/docker:1", {"args": ["--debug"]}),  # not Docker's image
+])
+def test_docker_images_that_run_the_cli_are_not_a_daemon(image: str, fields: dict) -> None:
+    spec = command_spec(image, readinessProbe={"exec": {"command": ["docker", "info"]}}, **fields)
+    assert rule_ids(spec) and set(rule_ids(spec)) == {"DS006"}
+
+
+@pytest.mark.parametrize("docker_host", ["127.0.0.1", "localhost:2375", "docker:2376"])
+def test_a_docker_host_without_a_scheme_is_a_tcp_address_elsewhere(docker_host: str) -> None:
+    # The docker CLI reads a bare host as tcp://HOST (Argo's sidecar-dind example sets 127.0.0.1).
+    spec = command_spec("docker:19.03.13", command=["sh", "-c"], args=["until docker ps; do sleep 3; done"],
+                        env=[env("DOCKER_HOST", docker_host)])
+    assert findings(spec) == []
+
+
+def test_a_bare_docker_host_on_the_hosts_network_is_still_the_node() -> None:
+    spec = command_spec("docker:27", command=["docker", "ps"], env=[env("DOCKER_HOST", "127.0.0.1")])
+    spec["hostNetwork"] = True
+    assert rule_ids(spec) == ["DS006"]
+
+
 def test_a_script_that_starts_dockerd_talks_to_its_own_daemon() -> None:
     spec = command_spec("ubuntu:24.04", command=["bash", "-c", "dockerd & sleep 5; docker build -t x ."])
     assert findings(spec) == []

@@ -19,6 +19,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--output", "Output format: json or yaml (default: a describe-like text).", short="-o",
          metavar="FORMAT", default=""),
     Flag("--host-path", "Also treat PATH as a Docker socket location; repeatable.", kind="list", metavar="PATH"),
+    Flag("--read-configmaps", "Also read (one GET each) the ConfigMaps the object mounts, for log shipper "
+         "settings that expect Docker (rule DS009); needs get on configmaps. Offline, the input's are read.",
+         kind="bool"),
 ) + connection_flags("The namespace of the object (default: the context's namespace, else default); with -f, "
                      "objects that name none are in it.")
 
@@ -64,12 +67,17 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
             err.write(f"error: {terminal_text(problem)}\n")
     else:
         from plugin.pipeline import explain_cluster
+        from plugin.printers.escape import terminal_text
 
-        explanation = explain_cluster(connection_of(args), rule_settings(args), args.args)
+        explanation = explain_cluster(connection_of(args), rule_settings(args), args.args,
+                                      read_configmaps=args.read_configmaps)
+        for warning in explanation.warnings:
+            err.write(f"Warning: {terminal_text(warning)}\n")
+        problems = []
     from plugin.printers import describe
 
     if output:
         write_document(describe.explanation_document(explanation), output, out)
     else:
         describe.print_explanation(explanation, out)
-    return EXIT_INCOMPLETE if problems else EXIT_OK
+    return EXIT_INCOMPLETE if problems or explanation.warnings else EXIT_OK

@@ -19,6 +19,10 @@ OUTPUTS = None  # every printer: table, wide, json, yaml, name, sarif, markdown,
 SORT_BY_FLAG = Flag("--sort-by", "Sort by a field, as kubectl: a JSONPath into each json item (e.g. .owner.name, "
                     "{.namespace}) or namespace, owner, kind, severity (worst first), pods (count), agent, rule.",
                     metavar="FIELD")
+READ_CONFIGMAPS_FLAG = Flag(
+    "--read-configmaps", "Also read (one GET each) the ConfigMaps mounted by workloads with findings or by known "
+    "log agents, for log shipper settings that expect Docker (rule DS009); needs get on configmaps. Offline "
+    "scans always read the ConfigMaps of the input.", kind="bool")
 NAMESPACES = connection_flags("The namespaces to scan: one, or a comma-separated list (default: the context's "
                               "namespace, else default); with -f, where objects that name none are placed.",
                               several_contexts=True)
@@ -34,12 +38,15 @@ FLAGS: tuple[Flag, ...] = SELECTION_FLAGS + OUTPUT_FLAGS + (SORT_BY_FLAG,) + (
          "found (for CI).", kind="bool"),
     Flag("--host-path", "Also treat PATH as a Docker socket location (e.g. /var/vcap/sys/run/docker/"
          "docker.sock); repeatable.", kind="list", metavar="PATH"),
+    READ_CONFIGMAPS_FLAG,
 ) + NAMESPACES
 
 HELP = """List every workload whose pods depend on the Docker daemon on their node, one row per
 workload: its owner, the agent it is, its pods, the worst severity and what it uses of Docker
-(the socket, a directory that holds it, Docker's data or log directory, DOCKER_HOST, the docker
-CLI). Running pods and the pod templates of workloads are read; with -f, manifests and dumps.
+(the socket or Windows named pipe, a directory that holds it, Docker's data, log or configuration
+directory, also behind a PersistentVolumeClaim, DOCKER_HOST, the docker CLI, the node's own docker
+through nsenter or chroot). Running pods and the pod templates of workloads are read; with -f,
+manifests and dumps.
 
 Examples:
   # Every namespace of the cluster
@@ -56,6 +63,9 @@ Examples:
 
   # Counts per rule, agent and namespace, with info findings too
   {cmd} scan -f examples/ --summary --severity all
+
+  # Also check the log shippers' ConfigMaps for Docker's log format (needs get on configmaps)
+  {cmd} scan -A --read-configmaps
 
 {flags}
 
@@ -144,7 +154,8 @@ def _scan_contexts(args: Any, settings: RuleSettings, choice: dict, node_runtime
     def scan(context: str | None) -> Report:
         return scan_cluster(connection_of(args, context), settings, all_namespaces=args.all_namespaces,
                             label_selector=args.selector, field_selector=args.field_selector,
-                            pods_only=getattr(args, "pods_only", False), node_runtimes=node_runtimes, **choice)
+                            pods_only=getattr(args, "pods_only", False), node_runtimes=node_runtimes,
+                            read_configmaps=getattr(args, "read_configmaps", False), **choice)
 
     contexts: list[str] = list(dict.fromkeys(args.context))
     if args.all_contexts:

@@ -8,8 +8,12 @@ import textwrap
 from typing import Any, TextIO
 
 from plugin.explain import Explanation, Migration, MigrationStep
-from plugin.printers.document import _ref
+from plugin.printers.document import ref_document
 from plugin.printers.escape import terminal_text
+from plugin.resources import display_kind
+from plugin.rules import CONFIG_RULES
+
+CONFIG_RULE_IDS = frozenset(rule.id for rule in CONFIG_RULES)
 
 _RUNTIME = {
     "auto": "finds containerd and CRI-O by itself",
@@ -45,17 +49,25 @@ def explanation_document(e: Explanation) -> dict[str, Any]:
     return {
         "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace, "node": e.node,
         **({"notFound": True} if not e.ref.found else {}), **({"note": e.note} if e.note else {}),
-        "ownerChain": [_ref(r) for r in e.owner_chain],
+        "ownerChain": [ref_document(r) for r in e.owner_chain],
         "dockerDependency": bool(e.findings),
+        **({"templates": list(e.templates)} if e.templates else {}),
         "findings": [{"rule": f.rule_id, "ruleName": f.rule_name, "severity": f.severity, "reason": f.reason,
                       "container": f.container, "volume": f.volume, "hostPath": f.host_path,
                       "subPath": f.sub_path, "mountPath": f.mount_path, "readOnly": f.read_only,
-                      "evidence": f.evidence} for f in e.findings],
+                      "evidence": f.evidence, **_finding_templates(e, i)} for i, f in enumerate(e.findings)],
         "agent": agent,
         "migration": migration,
         "images": [{"container": c, "image": i} for c, i in e.images],
         "pods": list(e.pods),
     }
+
+
+def _finding_templates(e: Explanation, index: int) -> dict[str, Any]:
+    """`templates` of a finding of a custom resource: the pod templates it is in."""
+    if index < len(e.finding_templates) and e.finding_templates[index]:
+        return {"templates": list(e.finding_templates[index])}
+    return {}
 
 
 def _field(out: TextIO, label: str, value: str, indent: int = 0) -> None:
@@ -106,7 +118,7 @@ def print_migration(m: Migration, out: TextIO) -> None:
 def print_explanation(e: Explanation, out: TextIO) -> None:
     _field(out, "Name", e.ref.name)
     _field(out, "Namespace", e.ref.namespace or "<none>")
-    _field(out, "Kind", e.ref.kind + ("" if e.ref.found else " (not found)"))
+    _field(out, "Kind", display_kind(e.ref.kind, e.ref.api_version) + ("" if e.ref.found else " (not found)"))
     if e.note:
         _field(out, "Note", e.note)
     if e.ref.kind == "Pod":
@@ -115,6 +127,8 @@ def print_explanation(e: Explanation, out: TextIO) -> None:
     _field(out, "Owned by", " -> ".join(r.describe_marked() for r in owners) if owners else "<none>")
     if e.ref.kind != "Pod":
         _field(out, "Pods", ", ".join(e.pods) if e.pods else "<none>")
+    if e.templates:
+        _field(out, "Pod templates", ", ".join(e.templates))
     out.write("Images:\n")
     for container, image in e.images:
         _field(out, container, image or "<none>", 2)
@@ -133,11 +147,16 @@ def print_explanation(e: Explanation, out: TextIO) -> None:
         out.write("Docker dependency: none found\n")
         return
     out.write("Docker dependency:\n")
-    for f in e.findings:
+    for index, f in enumerate(e.findings):
         _line(out, "  ", f"{f.rule_id} {f.rule_name} ({f.severity})")
         _field(out, "Reason", f.reason, 4)
+        templates = _finding_templates(e, index).get("templates")
+        if templates:
+            _field(out, "Template", ", ".join(templates), 4)
         _field(out, "Container", f.container or "<none> (no container mounts it)", 4)
-        if f.volume:
+        if f.volume and f.rule_id in CONFIG_RULE_IDS:  # a configuration finding (DS009): a ConfigMap volume
+            _field(out, "Volume", f.volume + (f" (subPath {f.sub_path})" if f.sub_path else ""), 4)
+        elif f.volume:
             host = f.host_path + (f" (subPath {f.sub_path})" if f.sub_path else "") if f.host_path else "<none>"
             _field(out, "Volume", f"{f.volume}, hostPath {host}", 4)
         if f.mount_path:

@@ -13,7 +13,7 @@ import re
 from typing import TextIO
 
 from plugin.explain import MigrationStep, workloads_migration
-from plugin.models import SEVERITIES, AgentRef, Report, ReportItem
+from plugin.models import SEVERITIES, Report, ReportItem
 from plugin.printers.escape import terminal_text
 from plugin.printers.summary import hidden_text, summary_document
 from plugin.printers.table import NONE, UNKNOWN, shown_host_path
@@ -65,7 +65,7 @@ def _write(lines: list[str], out: TextIO) -> None:
 def print_mounts_markdown(report: Report, out: TextIO) -> None:
     """`mounts -o markdown`: every hostPath volume, Docker's or not: an inventory to review."""
     contexts = bool(report.contexts)
-    workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
+    workloads = {(i.context, i.namespace, i.owner.type_key, i.owner.name) for i in report.items}
     lines = [f"# hostPath mounts in {_where(report)}", ""]
     if not report.items:
         lines += ["No workload mounts a hostPath volume.", ""]
@@ -82,11 +82,6 @@ def print_mounts_markdown(report: Report, out: TextIO) -> None:
             rows.append(([i.context] if contexts else []) + row)
         lines += _table(headers, rows) + [""]
     _write(lines + _not_seen(report), out)
-
-
-def _image_of(agent: AgentRef) -> str | None:
-    # A strong match's evidence is "image REF": its tag decides the version-bound steps.
-    return agent.evidence.removeprefix("image ") if agent.strong and agent.evidence.startswith("image ") else None
 
 
 def _step_lines(title: str, steps: tuple[MigrationStep, ...]) -> list[str]:
@@ -108,7 +103,7 @@ def _migration_sections(report: Report) -> list[str]:
     for agent_id in sorted(a for a in by_agent if a is not None):
         items = by_agent[agent_id]
         migration = workloads_migration(agent_id, [i.finding for i in items],
-                                        [_image_of(i.agent) for i in items if i.agent])
+                                        [i.agent.image for i in items if i.agent])
         if migration is None or migration.agent is None:
             continue
         name = next(i.agent.name for i in items if i.agent)
@@ -135,7 +130,7 @@ def print_markdown(report: Report, out: TextIO, listing: bool = False) -> None:
         print_mounts_markdown(report, out)
         return
 
-    workloads = {(i.context, i.namespace, i.owner.kind, i.owner.name) for i in report.items}
+    workloads = {(i.context, i.namespace, i.owner.type_key, i.owner.name) for i in report.items}
     lines = [f"# Docker dependencies in {_where(report)}", ""]
     if not report.items:
         lines += ["No workload depends on the Docker daemon.", ""] + _hidden(report)

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from plugin import __version__
 from plugin.models import Report, ReportItem
-from plugin.rules import RULES, Rule
+from plugin.rules import ALL_RULES, ConfigRule, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -33,6 +33,9 @@ def _uri(path: str) -> str:
 def _result(item: ReportItem, rule_index: dict[str, int], listing: bool) -> dict[str, Any]:
     f = item.finding
     where = f" in container {f.container}" if f.container else ""
+    templates = list(dict.fromkeys(o.path for o in item.origins if o.path is not None))
+    if templates:
+        where += f" of {', '.join(templates)}"  # the pod templates of a custom resource
     text = f"{item.owner.describe()}{where}: {f.reason}"
     if f.host_path:
         text += f" (hostPath {f.host_path}" + (f", subPath {f.sub_path}" if f.sub_path else "") + ")"
@@ -52,7 +55,7 @@ def _result(item: ReportItem, rule_index: dict[str, int], listing: bool) -> dict
             if origin.line:
                 physical["region"] = {"startLine": origin.line}
             locations.append({"physicalLocation": physical})
-    logical = {"fullyQualifiedName": f"{item.namespace}/{item.owner.kind}/{item.owner.name}",
+    logical = {"fullyQualifiedName": f"{item.namespace}/{item.owner.describe()}",
                "name": item.owner.name, "kind": "resource"}
     if locations:
         locations[0]["logicalLocations"] = [logical]
@@ -64,7 +67,7 @@ def _result(item: ReportItem, rule_index: dict[str, int], listing: bool) -> dict
     return result
 
 
-def _rule(rule: Rule, listing: bool) -> dict[str, Any]:
+def _rule(rule: Rule | ConfigRule, listing: bool) -> dict[str, Any]:
     if listing:
         level = "none"
         help_text = (f"{rule.summary}: an inventory for review, not a Docker dependency. Run `kubectl "
@@ -83,9 +86,9 @@ def sarif_document(report: Report, listing: bool = False) -> dict[str, Any]:
     if listing:
         from plugin.mounts import LISTING_RULES
 
-        registry: tuple[Rule, ...] = LISTING_RULES
+        registry: tuple[Rule | ConfigRule, ...] = LISTING_RULES
     else:
-        registry = RULES
+        registry = ALL_RULES
     rule_index = {rule.id: index for index, rule in enumerate(registry)}
     rules = [_rule(rule, listing) for rule in registry]
     return {

@@ -25,7 +25,7 @@ def _counts(report: Report, key: Key, fields: tuple[str, ...],
     for item in report.items:
         row = rows.setdefault(key(item), {"findings": 0, "workloads": set(), "pods": set()})
         row["findings"] += 1
-        row["workloads"].add((item.context, item.namespace, item.owner.kind, item.owner.name))
+        row["workloads"].add((item.context, item.namespace, item.owner.type_key, item.owner.name))
         row["pods"].update((item.context, item.namespace, p) for p in item.pods)
     return [{**dict(zip(fields, k, strict=True)), "findings": r["findings"], "workloads": len(r["workloads"]),
              "pods": len(r["pods"])} for k, r in sorted(rows.items(), key=lambda kv: order(kv[0]))]

@@ -83,6 +83,11 @@ def _sources(item: ReportItem) -> list[str]:
     return [f"{name}:{','.join(positions)}" if positions else name for name, positions in by_file.items()]
 
 
+def _templates(item: ReportItem) -> list[str]:
+    """The pod templates of a custom resource the finding is in: `spec.templates[1]`."""
+    return list(dict.fromkeys(o.path for o in item.origins if o.path is not None))
+
+
 def workload_rows(report: Report, options: PrintOptions) -> tuple[list[str], list[list[str]]]:
     """The default table: one row per workload, as kubectl prints one row per object."""
     from plugin.report import workloads
@@ -100,8 +105,11 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
     """The table of `scan`: one row per workload, or with `-o wide` one row per finding."""
     if not wide:
         return workload_rows(report, options)
+    # TEMPLATE only when a custom resource's pod templates were read: other reports keep their columns.
+    with_templates = any(o.path is not None for item in report.items for o in item.origins)
     headers = ["OWNER", "AGENT", "PODS", "CONTAINER", "HOST-PATH", "MOUNT-PATH", "RULE", "SEVERITY", "EVIDENCE",
-               "POD-NAMES", "NODES", "RUNTIMES"] + (["SOURCE"] if options.show_sources else [])
+               "POD-NAMES", "NODES", "RUNTIMES"] + (["TEMPLATE"] if with_templates else []) \
+        + (["SOURCE"] if options.show_sources else [])
 
     def cells(item: ReportItem) -> list[object]:
         f = item.finding
@@ -109,6 +117,8 @@ def rows(report: Report, options: PrintOptions, wide: bool) -> tuple[list[str], 
         row: list[object] = [owner_cell(item, wide), agent, str(len(item.pods)), f.container, shown_host_path(f),
                              f.mount_path, f.rule_name, f.severity, f.evidence, item.pods, item.nodes,
                              runtime_counts(item.runtimes)]
+        if with_templates:
+            row.append(_templates(item))
         if options.show_sources:
             row.append(_sources(item))
         return row

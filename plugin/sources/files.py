@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plugin.errors import PluginError
+from plugin.log_config import HELM_VALUES_KIND, is_helm_values
 from plugin.models import Origin, SourceObject
 from plugin.safe_yaml import children, measure_expansion
 
@@ -832,6 +833,9 @@ def _source_object(obj: Any, line: int | None, document: int, item: int | None, 
         return None  # an empty document, e.g. a trailing `---`
     if not isinstance(obj, dict) or not isinstance(obj.get("kind"), str) \
             or not isinstance(obj.get("apiVersion"), str):
+        if is_helm_values(obj):  # a log shipper chart's values: its configuration is scanned (rule DS009)
+            return SourceObject(HELM_VALUES_KIND, "", obj,
+                                Origin(file=display, line=line, document=document, item=item))
         where = f"line {line}" if line else f"document {document}"
         skipped.add(f"{where}: not a Kubernetes object (no apiVersion and kind)")
         return None

@@ -37,7 +37,7 @@ from tests.apiserver.faults import Fault, take_fault
 from tests.apiserver.kubeconfig import write_kubeconfig
 from tests.apiserver.logs import log_target, pod_log
 from tests.apiserver.policy import Policy
-from tests.apiserver.resources import BY_PATH, GROUPS, NAMESPACE, Resource
+from tests.apiserver.resources import BY_PATH, NAMESPACE, Resource
 from tests.apiserver.selectors import SelectorError, parse_field_selector, parse_label_selector
 from tests.apiserver.store import BadContinue, Store, decode_continue, encode_continue
 
@@ -90,7 +90,7 @@ class _Target:
     name: str | None
 
 
-def _route(segments: list[str]) -> _Target | None:
+def _route(segments: list[str], by_path: Mapping[tuple[str, str, str], Resource] = BY_PATH) -> _Target | None:
     if segments[:2] == ["api", "v1"]:
         group, version, rest = "", "v1", segments[2:]
     elif len(segments) >= 3 and segments[0] == "apis":
@@ -102,7 +102,7 @@ def _route(segments: list[str]) -> _Target | None:
         namespace, rest = rest[1], rest[2:]
     if not 1 <= len(rest) <= 2:
         return None  # subresources (pods/x/log, ...) are not served
-    resource = BY_PATH.get((group, version, rest[0]))
+    resource = by_path.get((group, version, rest[0]))
     if resource is None or (namespace and not resource.namespaced):
         return None
     name = rest[1] if len(rest) == 2 else None
@@ -112,6 +112,7 @@ def _route(segments: list[str]) -> _Target | None:
 
 
 _PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+_AGGREGATED = "aggregated"  # the key of the aggregated discovery documents
 
 
 class _Mismatch(ValueError):
@@ -204,11 +205,12 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.server.app._gzipped(answer)
         try:
             self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
             self.send_header("Cache-Control", "no-cache, private")
             self.send_header("Audit-Id", str(uuid.uuid4()))
             for name, value in answer.headers.items():
-                self.send_header(name, value)
+                if name != "Content-Type":
+                    self.send_header(name, value)
             if answer.chunked:
                 self.send_header("Transfer-Encoding", "chunked")
             else:
@@ -341,7 +343,10 @@ class ApiServer:
         self._ca.cert_pem.write_to_path(self.ca_path)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._discovery: dict[tuple[str, ...], list[bytes]] = {}
+        self._discovery: tuple[Store, dict[tuple[str, ...], list[bytes]]] | None = None  # of one store
+        # False: answer discovery in the legacy form only, whatever the Accept header asks, as an
+        # API server before 1.26 (or a proxy that drops the media type) does.
+        self.aggregated_discovery = True
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -354,7 +359,6 @@ class ApiServer:
         # Client certificates are one way to log in, or the only one.
         context.verify_mode = ssl.CERT_REQUIRED if self.require_client_certificate else ssl.CERT_OPTIONAL
         self._httpd = _HTTPServer(("127.0.0.1", self._port), self, context)
-        self._build_discovery()
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"test-apiserver-{self.port}", daemon=True)
         self._thread.start()
@@ -437,18 +441,28 @@ class ApiServer:
 
     # -- request handling ----------------------------------------------------------------------
 
-    def _build_discovery(self) -> None:
+    def _discovery_of(self, store: Store) -> dict[tuple[str, ...], list[bytes]]:
+        """The discovery documents of a store (the CRDs it holds add groups), made once per store.
+        The aggregated forms of `/api` and `/apis` are under the keys `("api", AGGREGATED)`."""
+        cached = self._discovery
+        if cached is not None and cached[0] is store:
+            return cached[1]
         address = f"127.0.0.1:{self.port}"
         docs: dict[tuple[str, ...], Mapping[str, Any] | None] = {
             ("version",): resources.KUBERNETES_VERSION,
             ("api",): resources.api_versions(address),
             ("api", "v1"): resources.api_resource_list("", "v1"),
-            ("apis",): resources.api_group_list(),
+            ("apis",): resources.api_group_list(store.custom),
+            ("api", _AGGREGATED): resources.aggregated_discovery(True),
+            ("apis", _AGGREGATED): resources.aggregated_discovery(False, store.custom),
         }
-        for group in GROUPS:
-            docs[("apis", group)] = resources.api_group(group)
-            docs[("apis", group, "v1")] = resources.api_resource_list(group, "v1")
-        self._discovery = {k: _json(v) for k, v in docs.items() if v is not None}
+        for group, versions in resources.served_groups(store.custom).items():
+            docs[("apis", group)] = resources.api_group(group, versions)
+            for version in versions:
+                docs[("apis", group, version)] = resources.api_resource_list(group, version, store.custom)
+        built = {k: _json(v) for k, v in docs.items() if v is not None}
+        self._discovery = (store, built)
+        return built
 
     def _answer(self, method: str, raw_path: str, headers: Message, cert: Mapping[str, Any] | None) -> _Answer:
         """Decide the response to one request, and record it before anything is sent."""
@@ -514,7 +528,7 @@ class ApiServer:
     def _impersonation_denied(self, user: str, path: str, query: dict[str, list[str]]) -> _Answer | None:
         """403 for a user who may not impersonate users, as kube-apiserver 1.37 words it: the verb
         `impersonate-on:user-info:VERB` on the resource requested. None for a non-resource path."""
-        target = _route([unquote(s) for s in path.split("/") if s])
+        target = _route([unquote(s) for s in path.split("/") if s], self._store.by_path)
         if target is None:
             return None
         watch = query.get("watch", [""])[-1] in ("true", "1")
@@ -575,15 +589,31 @@ class ApiServer:
 
     def _serve(self, user: str, path: str, query: dict[str, list[str]], accept: str = "") -> _Answer:
         segments = [unquote(s) for s in path.split("/") if s]
-        discovery = self._discovery.get(tuple(segments))
+        store = self._store  # one snapshot for the whole request
+        discovery_docs = self._discovery_of(store)
+        if segments in (["api"], ["apis"]):
+            # Discovery is open to every authenticated user. /api and /apis come in two forms, by
+            # the Accept header's first acceptable alternative, as on a real server.
+            aggregated = resources.wants_aggregated(accept) if self.aggregated_discovery else False
+            if aggregated is None:
+                return _error(status.status_body(406, "only the following media types are accepted: "
+                                                      f"application/json, {resources.AGGREGATED_TYPE}",
+                                                 "NotAcceptable"))
+            if aggregated:
+                return _Answer(200, discovery_docs[(segments[0], _AGGREGATED)],
+                               {"Content-Type": resources.AGGREGATED_TYPE})
+        discovery = discovery_docs.get(tuple(segments))
         if discovery is not None:
-            return _Answer(200, discovery)  # discovery is open to every authenticated user
+            return _Answer(200, discovery)
         log = log_target(segments)
         if log is not None:
-            code, body = pod_log(self._store, self.pod_logs, self.policy, user, *log, query)
+            code, body = pod_log(store, self.pod_logs, self.policy, user, *log, query)
             return _Answer(code, [body])
-        target = _route(segments)
+        target = _route(segments, store.by_path)
         if target is None:
+            if segments[:1] == ["apis"] and len(segments) >= 3 and ("apis", *segments[1:3]) not in discovery_docs:
+                # A group or version nobody serves: the real server's mux answers, in plain text.
+                return _Answer(404, [b"404 page not found\n"], {"Content-Type": "text/plain; charset=utf-8"})
             return _error(status.status_body(404, details={}))
         resource, namespace, name = target.resource, target.namespace, target.name
         watch = query.get("watch", [""])[-1] in ("true", "1")
@@ -605,7 +635,6 @@ class ApiServer:
         if form is None:
             return _error(status.status_body(406, f"only the following media types are accepted: "
                                                   f"application/json, {_PARTIAL}"))
-        store = self._store  # one snapshot for the whole request
         metadata_only = form.startswith("metadata")
         if name is not None:
             body = store.get(resource, namespace, name, metadata_only=metadata_only)
@@ -649,5 +678,7 @@ class ApiServer:
                 metadata["remainingItemCount"] = page.remaining
         if metadata_only:
             return _Answer(200, _list_body("PartialObjectMetadataList", "meta.k8s.io/v1", metadata, page.items))
+        if resource.custom and "continue" not in metadata:
+            metadata["continue"] = ""  # the real server's (unstructured) lists of custom resources carry it
         return _Answer(200, _list_body(f"{resource.kind}List", resource.api_version, metadata, page.items))
 

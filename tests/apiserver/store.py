@@ -17,7 +17,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tests.apiserver.resources import BY_KIND, NAMESPACE, RESOURCES, Resource
+from tests.apiserver.resources import (
+    BY_KIND,
+    BY_PATH,
+    CUSTOM_RESOURCE_DEFINITION,
+    NAMESPACE,
+    RESOURCES,
+    Resource,
+    custom_resources,
+)
 
 Key = tuple[str, str]  # (namespace, name); namespace is "" for cluster-scoped objects
 LabelPredicate = Callable[[Mapping[str, str]], bool]
@@ -100,14 +108,21 @@ def _uid(kind: str, namespace: str, name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kubectl-dockershim-test/{kind}/{namespace}/{name}"))
 
 
-def _entry(obj: Mapping[str, Any], resource_version: int) -> tuple[Resource, Entry]:
+def _entry(obj: Mapping[str, Any], resource_version: int,
+           custom: Mapping[tuple[str, str], Resource] | None = None) -> tuple[Resource, Entry]:
     kind = obj.get("kind")
-    resource = BY_KIND.get(kind) if isinstance(kind, str) else None
+    api_version = obj.get("apiVersion")
+    group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+    defined = (custom or {}).get((group, kind)) if isinstance(kind, str) and "." in group else None
+    resource = defined or (BY_KIND.get(kind) if isinstance(kind, str) else None)
     if resource is None:
-        raise ValueError(f"the test API server does not serve kind {kind!r} "
-                         f"(served: {', '.join(sorted(BY_KIND))})")
-    if obj.get("apiVersion") != resource.api_version:
-        raise ValueError(f"{kind} must have apiVersion {resource.api_version!r}, not {obj.get('apiVersion')!r}")
+        raise ValueError(f"the test API server does not serve kind {kind!r} of {api_version!r} "
+                         f"(served: {', '.join(sorted(BY_KIND))} and the kinds of its CustomResourceDefinitions)")
+    if defined is not None:
+        if api_version not in (f"{group}/{v}" for v in defined.versions):
+            raise ValueError(f"{kind} of {group} is served at {', '.join(defined.versions)}, not {api_version!r}")
+    elif api_version != resource.api_version:
+        raise ValueError(f"{kind} must have apiVersion {resource.api_version!r}, not {api_version!r}")
     metadata = dict(obj.get("metadata") or {})
     name = metadata.get("name")
     if not isinstance(name, str) or not name:
@@ -160,12 +175,25 @@ class _Table:
         return bisect_left(self.keys, (namespace,)), bisect_left(self.keys, (namespace + "\0",))
 
 
-class Store:
-    """An immutable snapshot of every served object; build a new one to change anything."""
+def _defined(crds: Iterable[Entry]) -> list[list[Resource]]:
+    """The resources of each stored CustomResourceDefinition (one per served version, preferred first)."""
+    return [custom_resources(json.loads(entry.item)) for entry in crds]
 
-    def __init__(self, explicit: Mapping[Resource, Mapping[Key, Entry]], resource_version: int) -> None:
+
+class Store:
+    """An immutable snapshot of every served object; build a new one to change anything.
+
+    A custom resource's objects are kept once, under the resource of its preferred version, and
+    served at each of its versions (the table is shared), with that version's apiVersion."""
+
+    def __init__(self, explicit: Mapping[Resource, Mapping[Key, Entry]], resource_version: int,
+                 custom: Iterable[Resource] = ()) -> None:
         self.resource_version = resource_version
         self._explicit = explicit
+        # Custom resources: every served version, and (group, version, plural) -> resource for routing.
+        self.custom: list[Resource] = list(custom)
+        self.by_path: dict[tuple[str, str, str], Resource] = {
+            **BY_PATH, **{(r.group, r.version, r.plural): r for r in self.custom}}
         namespaces = dict(explicit.get(NAMESPACE, {}))
         rv = resource_version
         for resource, entries in explicit.items():
@@ -177,6 +205,12 @@ class Store:
         self.resource_version = rv
         self._tables = {r: _Table(explicit.get(r, {}).values()) for r in RESOURCES if r is not NAMESPACE}
         self._tables[NAMESPACE] = _Table(namespaces.values())
+        preferred = {(r.group, r.kind): r for r in self.custom if r.version == r.versions[0]}
+        for r in self.custom:
+            canonical = preferred[(r.group, r.kind)]
+            if canonical not in self._tables:
+                self._tables[canonical] = _Table(explicit.get(canonical, {}).values())
+            self._tables[r] = self._tables[canonical]
 
     @classmethod
     def build(cls, objects: Iterable[Mapping[str, Any]], previous: Store | None = None,
@@ -185,17 +219,41 @@ class Store:
         `objects` do not replace; resourceVersions continue from `previous`'s."""
         explicit: dict[Resource, dict[Key, Entry]] = {r: {} for r in RESOURCES}
         rv = previous.resource_version if previous is not None else 0
-        if previous is not None and keep_previous:
-            for resource, entries in previous._explicit.items():
+        kept: dict[Resource, Mapping[Key, Entry]] = dict(previous._explicit) if previous is not None and keep_previous \
+            else {}
+        explicit[CUSTOM_RESOURCE_DEFINITION].update(kept.get(CUSTOM_RESOURCE_DEFINITION, {}))
+        for resource, entries in kept.items():
+            if not resource.custom and resource is not CUSTOM_RESOURCE_DEFINITION:
                 explicit[resource].update(entries)
+        # Objects stream through (a benchmark's 150,000 are never all held); custom resources wait
+        # until every definition has been read, as the real server must have those first.
+        pending: list[tuple[int, Mapping[str, Any]]] = []
         for obj in objects:
             rv += 1
-            resource, entry = _entry(obj, rv)
+            api_version = obj.get("apiVersion")
+            if obj.get("kind") == CUSTOM_RESOURCE_DEFINITION.kind:
+                resource, entry = _entry(obj, rv)
+                custom_resources(json.loads(entry.item))  # refused before it is stored
+            elif isinstance(api_version, str) and "." in api_version.rpartition("/")[0]:
+                pending.append((rv, obj))
+                continue
+            else:
+                resource, entry = _entry(obj, rv)
             explicit[resource][(entry.namespace, entry.name)] = entry
-        return cls(explicit, rv)
+        served = _defined(explicit[CUSTOM_RESOURCE_DEFINITION].values())
+        defined = {(versions[0].group, versions[0].kind): versions[0] for versions in served}
+        for resource, entries in kept.items():
+            if resource.custom:
+                canonical = defined.get((resource.group, resource.kind))
+                if canonical is not None:  # a kind whose definition is gone is no longer served
+                    explicit.setdefault(canonical, {}).update(entries)
+        for version, obj in pending:
+            resource, entry = _entry(obj, version, defined)
+            explicit.setdefault(resource, {})[(entry.namespace, entry.name)] = entry
+        return cls(explicit, rv, [r for versions in served for r in versions])
 
     def count(self) -> int:
-        return sum(len(t.entries) for t in self._tables.values())
+        return sum(len(t.entries) for t in {id(t): t for t in self._tables.values()}.values())
 
     def get(self, resource: Resource, namespace: str, name: str, metadata_only: bool = False) -> bytes | None:
         """The object with its kind and apiVersion, as a get returns it."""
@@ -204,14 +262,21 @@ class Store:
             return None
         if metadata_only:
             return entry.metadata_item
-        prefix = json.dumps({"kind": resource.kind, "apiVersion": resource.api_version},
-                            separators=(",", ":")).encode()
-        return prefix[:-1] + b"," + entry.item[1:]
+        return _typed(resource, entry.item)
 
     def list_page(self, resource: Resource, namespace: str | None, *, limit: int | None = None,
                   start_after: Key | None = None, labels: LabelPredicate | None = None,
                   fields: FieldPredicate | None = None, metadata_only: bool = False) -> Page:
         """One page of items; `metadata_only` gives them as PartialObjectMetadata."""
+        page = self._page(resource, namespace, limit=limit, start_after=start_after, labels=labels, fields=fields,
+                          metadata_only=metadata_only)
+        if resource.custom and not metadata_only:
+            # A custom resource's list items carry their apiVersion and kind, as the real server's do.
+            return Page([_typed(resource, item) for item in page.items], page.continue_after, page.remaining)
+        return page
+
+    def _page(self, resource: Resource, namespace: str | None, *, limit: int | None, start_after: Key | None,
+              labels: LabelPredicate | None, fields: FieldPredicate | None, metadata_only: bool) -> Page:
         table = self._tables[resource]
         lo, hi = table.span(namespace if resource.namespaced else None)
         start = max(lo, bisect_right(table.keys, start_after)) if start_after else lo
@@ -232,3 +297,9 @@ class Store:
                     # if none of them will match.
                     return Page(items, table.keys[i] if i + 1 < hi else None, None)
         return Page(items, None, None)
+
+
+def _typed(resource: Resource, item: bytes) -> bytes:
+    """A stored item with the kind and apiVersion (of the version asked for) a get returns."""
+    prefix = json.dumps({"kind": resource.kind, "apiVersion": resource.api_version}, separators=(",", ":")).encode()
+    return prefix[:-1] + b"," + item[1:]

@@ -109,8 +109,8 @@ def objects() -> list[dict]:
     old_rs = workload("ReplicaSet", "scaled-down-6c8", SOCKET, "idle", [owner_ref("Deployment", "scaled-down")])
     old_rs["spec"]["replicas"] = 0
     objs.append(old_rs)
-    unscheduled = workload("DaemonSet", "gpu-agent", SOCKET, "idle")
-    unscheduled["spec"]["template"]["spec"]["nodeSelector"] = {"gpu": "true"}  # matches no node today
+    # matches no node today (a copy of SOCKET: the other workloads share it)
+    unscheduled = workload("DaemonSet", "gpu-agent", {**SOCKET, "nodeSelector": {"gpu": "true"}}, "idle")
     objs.append(unscheduled)
     # A rollout in progress: the template no longer mounts Docker, one old pod still does.
     objs.append(workload("Deployment", "rolling", CLEAN, "idle"))

@@ -1,6 +1,7 @@
 """Read-only, provably: every command of the plugin, with every output format and the error
 paths, run against the test API server, whose request log must then hold GET requests only,
-never for Secrets or ConfigMaps, never a watch.
+never for Secrets, never a watch, never a list of ConfigMaps, and a ConfigMap only for the runs
+that ask for them (`--read-configmaps`), one named GET at a time.
 
 The commands run in this process through `plugin.cli.main` (what the launcher kubectl starts
 calls; kubectl itself sends nothing for a plugin), which keeps thirty runs to a few seconds; one
@@ -10,14 +11,19 @@ the log can be traced back to the command that sent it."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from plugin.cli import COMMANDS, main
+from plugin.sources.files import read_manifests
 from tests.apiserver import ApiServer, Fault, Policy, Rule
+from tests.e2e import custom_resources_cluster
 from tests.e2e.conftest import Plugin
+from tests.e2e.test_custom_resources import CUSTOM_LISTS
+from tests.e2e.test_log_configs import objects as log_shipper_objects
 from tests.e2e.test_node_probes import PROBE_NAMESPACE, daemonset, probe_pod
 
 # (arguments, exit codes it may end with). Codes: 0 done, 1 error, 3 findings, 4 incomplete.
@@ -42,12 +48,19 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("explain", "ds/datadog", "-n", "monitoring"), {0}),
     (("explain", "deployment", "runner", "-n", "ci", "-o", "yaml"), {0}),
     (("explain", "cronjob/image-build", "-n", "ci"), {0}),
+    (("explain", "deployment/build-runner", "-n", "ci", "-o", "json"), {0}),  # lists the PersistentVolumes
+    (("scan", "-A", "--read-configmaps", "-o", "json"), {0}),  # GETs the ConfigMaps log agents mount
+    (("explain", "ds/fluent-bit", "-n", "logging", "--read-configmaps"), {0}),
+    (("explain", "wf/image-build-x7k2q", "-n", "argo", "-o", "json"), {0}),  # a custom resource, and its pods
     (("mounts", "-A"), {0}),
     (("mounts", "-n", "monitoring", "-o", "json"), {0}),
     (("nodes",), {0}),
     (("nodes", "-o", "json"), {0}),
     (("nodes", "--probes"), {0}),  # lists the probe pods, GETs their logs
     (("nodes", "--probes", "-o", "json"), {0}),
+    (("plan",), {0}),  # scan -A's lists and one of the nodes
+    (("plan", "-n", "ci", "-o", "markdown", "--exit-code"), {3}),
+    (("plan", "--probes", "-o", "json"), {0}),  # and the probe pods' logs
     (("probe", "--root", "HOST_TREE"), {0}),  # reads a host, sends nothing
     (("version",), {0}),
     # error paths
@@ -55,7 +68,9 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("scan", "-n", "apps", "--as", "nobody"), {1}),  # impersonating a user who may read nothing
     (("scan", "-n", "kube-system"), {1}),  # answered 503 until the retries are used up
 ]
+CLAIMED_SOCKET = Path(__file__).resolve().parents[1] / "manifests" / "volumes" / "claimed-docker-socket.yaml"
 OFFLINE = ("version", "probe")  # commands that send nothing, and take no --token
+CONFIGMAP_GET = re.compile(r"/api/v1/namespaces/[a-z0-9-]+/configmaps/[a-z0-9.-]+")  # one named ConfigMap
 BAD_TOKEN = (("scan", "-A"), {1})  # run with a token the server does not know: 401
 
 
@@ -66,7 +81,12 @@ def logged_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     probe = daemonset()
     probe["metadata"]["uid"] = "uid-ds-probe"
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
-    srv = ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+    # A Deployment whose claim is bound to a hostPath PersistentVolume: scan and explain list those;
+    # and the custom resources of the operators the plugin knows, with their definitions.
+    claimed = [source.obj for source in read_manifests([str(CLAIMED_SOCKET)]).objects]
+    srv = ApiServer(cluster_objects + claimed + log_shipper_objects()
+                    + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")]
+                    + custom_resources_cluster.objects(),
                     tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
     srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = '{"kind": "NodeProbeReport", "items": []}\n'
     srv.start()
@@ -107,15 +127,28 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
 
     log = server.requests
     assert log, "nothing was sent"
+    configmap_readers = {f"user-{i}" for i, (args, _) in enumerate(REPLAY) if "--read-configmaps" in args}
+    assert any("/configmaps/" in r.path for r in log), "--read-configmaps read no ConfigMap"
     assert {r.method for r in log} == {"GET"}, sorted({(r.method, r.path) for r in log if r.method != "GET"})
     for record in log:
         assert "watch" not in record.query, record.path
-        assert not any(part in record.path for part in ("/secrets", "/configmaps", "/exec", "/attach", "/proxy",
+        assert not any(part in record.path for part in ("/secrets", "/exec", "/attach", "/proxy",
                                                         "/portforward", "/token")), record.path
-        # logs: only the node probes' (nodes --probes), never another pod's
+        if "/configmaps" in record.path:  # one named ConfigMap, for a run that asked for them
+            assert CONFIGMAP_GET.fullmatch(record.path) and "kube-root-ca.crt" not in record.path, record.path
+            assert record.authenticated_user in configmap_readers, (record.authenticated_user, record.path)
+        # logs: only the node probes' (nodes --probes, plan --probes), never another pod's
         assert not record.path.endswith("/log") or record.path.startswith(
             f"/api/v1/namespaces/{PROBE_NAMESPACE}/pods/dockershim-node-probe-"), record.path
     assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
+    # PersistentVolumes: listed (pods use claims), cluster-wide, as GETs like everything else.
+    assert any(r.path == "/api/v1/persistentvolumes" for r in log), "no command listed the PersistentVolumes"
+    # the custom resources: discovery, then a list of each served kind the plugin knows, never more
+    assert any(r.path == "/apis" for r in log)
+    custom_lists = {r.path for r in log if r.path.startswith("/apis/") and "." in r.path.split("/")[2]
+                    and not r.path.startswith("/apis/apiextensions.k8s.io")}
+    assert {p for p in custom_lists if p.count("/") == 4} == CUSTOM_LISTS
+    assert not [r.path for r in log if "customresourcedefinitions" in r.path]
     senders = {r.authenticated_user for r in log}
     for index, (args, _) in enumerate(REPLAY):
         if args[0] not in OFFLINE:

@@ -38,7 +38,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.apiserver import Policy, RequestRecord
+from tests.apiserver import Policy, RequestRecord, Rule
 from tests.apiserver.kubeconfig import write_kubeconfig
 from tests.realapi.build import Binaries, ensure_built
 
@@ -57,6 +57,8 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "Node": ("api/v1", "nodes", False),
     "ServiceAccount": ("api/v1", "serviceaccounts", True),
     "Pod": ("api/v1", "pods", True),
+    "PersistentVolume": ("api/v1", "persistentvolumes", False),
+    "PersistentVolumeClaim": ("api/v1", "persistentvolumeclaims", True),
     "ReplicationController": ("api/v1", "replicationcontrollers", True),
     "Deployment": ("apis/apps/v1", "deployments", True),
     "ReplicaSet": ("apis/apps/v1", "replicasets", True),
@@ -64,19 +66,28 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "StatefulSet": ("apis/apps/v1", "statefulsets", True),
     "Job": ("apis/batch/v1", "jobs", True),
     "CronJob": ("apis/batch/v1", "cronjobs", True),
+    "ConfigMap": ("api/v1", "configmaps", True),
     "ClusterRole": ("apis/rbac.authorization.k8s.io/v1", "clusterroles", False),
     "ClusterRoleBinding": ("apis/rbac.authorization.k8s.io/v1", "clusterrolebindings", False),
     "RoleBinding": ("apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+    "CustomResourceDefinition": ("apis/apiextensions.k8s.io/v1", "customresourcedefinitions", False),
 }
+CRD_ESTABLISHED_TIMEOUT = 30.0
 _VERB_METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", "update": "PUT", "patch": "PATCH",
                  "delete": "DELETE", "deletecollection": "DELETE"}
 _AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
                  "rules": [{"level": "Metadata"}]}
 _POLICY_LABEL = "kubectl-dockershim.test/policy"
+# Kinds whose `status` the loader writes through the status subresource, as their controllers would.
+_WITH_STATUS = frozenset({"Pod", "PersistentVolume", "PersistentVolumeClaim"})
 
 
 class ServerError(RuntimeError):
     pass
+
+
+def _first_name(rule: Rule) -> str | None:
+    return rule.names[0] if rule.names else None
 
 
 def free_port() -> int:
@@ -85,41 +96,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _owner_key(reference: Mapping[str, Any], namespace: str) -> tuple[Any, str, Any]:
-    """(kind, namespace, name) of the owner a reference names, as `RealApiServer.uids` keys it:
-    an owner of a cluster-scoped kind has no namespace."""
-    scope = namespace if KINDS.get(reference.get("kind"), ("", "", True))[2] else ""
-    return reference.get("kind"), scope, reference.get("name")
+def type_key(kind: str, api_version: str) -> str:
+    """A kind with its API group when that group is a custom resource's (it has a dot), so that an
+    OpenKruise StatefulSet and the built-in one are two kinds."""
+    group = api_version.rpartition("/")[0]
+    return f"{kind}.{group}" if "." in group else kind
 
 
-def owner_levels(objects: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
-    """`objects` in levels: the first owned by none of them, each next one only by objects of
-    the levels before it (a Deployment, then its ReplicaSets). Within a level, objects keep
-    their order; a reference cycle (which no server accepts anyway) ends in the last level."""
-    keys = {(o["kind"], str(o["metadata"].get("namespace") or "") if KINDS[o["kind"]][2] else "",
-             o["metadata"]["name"]): i for i, o in enumerate(objects)}
-    depth: dict[int, int] = {}
-
-    def level(i: int, seen: frozenset[int] = frozenset()) -> int:
-        if i not in depth:
-            metadata = objects[i]["metadata"]
-            owners = [keys.get(_owner_key(ref, str(metadata.get("namespace") or "")))
-                      for ref in metadata.get("ownerReferences") or []]
-            depth[i] = max((level(j, seen | {i}) + 1 for j in owners if j is not None and j not in seen | {i}),
-                           default=0)
-        return depth[i]
-
-    levels: list[list[Mapping[str, Any]]] = []
-    for i, obj in enumerate(objects):
-        n = level(i)
-        while len(levels) <= n:
-            levels.append([])
-        levels[n].append(obj)
-    return levels
-
-
-def rest_path(obj: Mapping[str, Any], *, named: bool = False) -> str:
-    prefix, plural, namespaced = KINDS[obj["kind"]]
+def rest_path(obj: Mapping[str, Any], *, named: bool = False,
+              custom: Mapping[str, tuple[str, str, bool]] | None = None) -> str:
+    """The REST path of an object: a built-in kind's from KINDS, a custom resource's from
+    `custom` (type key -> path prefix, plural, namespaced), as the CRDs created define them."""
+    key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
+    if key in (custom or {}):
+        _, plural, namespaced = (custom or {})[key]
+        prefix = f"apis/{obj['apiVersion']}"  # at the version the object is written in
+    else:
+        prefix, plural, namespaced = KINDS[obj["kind"]]
     metadata = obj.get("metadata") or {}
     path = f"/{prefix}"
     if namespaced:
@@ -150,7 +143,12 @@ class RealApiServer:
         self.etcd_url = ""
         self.url = ""
         self._audit_offset = 0
-        self.uids: dict[tuple[str, str, str], str] = {}  # (kind, namespace, name) -> uid given by the server
+        # (type key, namespace, name) -> uid given by the server; the type key is the kind, with
+        # its group for a custom resource
+        self.uids: dict[tuple[str, str, str], str] = {}
+        # Custom resources the CRDs created define: type key -> (path prefix of the storage
+        # version, plural, namespaced); objects are created at their own apiVersion.
+        self.custom_kinds: dict[str, tuple[str, str, bool]] = {}
         self.startup_seconds = 0.0
         self.load_seconds = 0.0
         self._local = threading.local()
@@ -346,9 +344,9 @@ class RealApiServer:
         raise AssertionError("unreachable")
 
     def create(self, obj: Mapping[str, Any], *, exist_ok: bool = False) -> dict[str, Any]:
-        status, body = self.request("POST", rest_path(obj), obj)
+        status, body = self.request("POST", rest_path(obj, custom=self.custom_kinds), obj)
         if status == 409 and exist_ok:
-            status, body = self.request("GET", rest_path(obj, named=True))
+            status, body = self.request("GET", rest_path(obj, named=True, custom=self.custom_kinds))
         if status not in (200, 201):
             raise ServerError(f"creating {obj['kind']}/{obj['metadata']['name']}: {status} {body[:500]!r}")
         return dict(json.loads(body))
@@ -368,7 +366,12 @@ class RealApiServer:
         the non-pod objects go in levels, each level owned only by the levels before it."""
         started = time.monotonic()
         objects = list(objects)
-        namespaces = {str(o["metadata"]["namespace"]) for o in objects if KINDS[o["kind"]][2]}
+        # CustomResourceDefinitions first, each served before anything else is created, so that
+        # their objects can be (the server refuses a kind it does not serve yet).
+        for crd in [o for o in objects if o["kind"] == "CustomResourceDefinition"]:
+            self.define(crd)
+        objects = [o for o in objects if o["kind"] != "CustomResourceDefinition"]
+        namespaces = {str(o["metadata"]["namespace"]) for o in objects if self._namespaced(o)}
         namespaces |= {str(o["metadata"]["name"]) for o in objects if o["kind"] == "Namespace"}
         accounts = {(n, "default") for n in namespaces}
         for obj in objects:
@@ -387,35 +390,119 @@ class RealApiServer:
             each(lambda account: self.create({"apiVersion": "v1", "kind": "ServiceAccount",
                                               "metadata": {"name": account[1], "namespace": account[0]}},
                                              exist_ok=True), sorted(accounts))
-            for level in owner_levels([obj for obj in objects if obj["kind"] not in ("Namespace", "Pod")]):
+            for level in self._owner_levels([obj for obj in objects if obj["kind"] not in ("Namespace", "Pod")]):
                 each(self._create_recorded, level)
             each(self._create_recorded, [obj for obj in objects if obj["kind"] == "Pod"])
         self.load_seconds = time.monotonic() - started
 
+    def _owner_key(self, reference: Mapping[str, Any], namespace: str) -> tuple[str, str, Any]:
+        """(type key, namespace, name) of the owner a reference names, as `uids` keys it: an owner
+        of a cluster-scoped kind has no namespace."""
+        key = type_key(str(reference.get("kind")), str(reference.get("apiVersion") or ""))
+        scope = namespace if (self.custom_kinds.get(key) or KINDS.get(reference.get("kind"), ("", "", True)))[2] else ""
+        return key, scope, reference.get("name")
+
+    def _owner_levels(self, objects: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+        """`objects` in levels: the first owned by none of them, each next one only by objects of
+        the levels before it (Deployments, then their ReplicaSets). Within a level, objects keep
+        their order; a reference cycle (which no server accepts anyway) ends where it closes."""
+        index = {(type_key(o["kind"], str(o.get("apiVersion") or "")),
+                  str(o["metadata"].get("namespace") or "") if self._namespaced(o) else "", o["metadata"]["name"]): i
+                 for i, o in enumerate(objects)}
+        depth: dict[int, int] = {}
+
+        def level(i: int, seen: frozenset[int]) -> int:
+            if i not in depth:
+                metadata = objects[i]["metadata"]
+                owners = {index.get(self._owner_key(ref, str(metadata.get("namespace") or "")))
+                          for ref in metadata.get("ownerReferences") or [] if isinstance(ref, Mapping)}
+                depth[i] = max((level(j, seen | {i}) + 1 for j in owners if j is not None and j not in seen | {i}),
+                               default=0)
+            return depth[i]
+
+        levels: list[list[Mapping[str, Any]]] = []
+        for i, obj in enumerate(objects):
+            n = level(i, frozenset())
+            while len(levels) <= n:
+                levels.append([])
+            levels[n].append(obj)
+        return levels
+
+    def _namespaced(self, obj: Mapping[str, Any]) -> bool:
+        key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
+        return (self.custom_kinds.get(key) or KINDS[obj["kind"]])[2]
+
+    def define(self, crd: Mapping[str, Any]) -> None:
+        """Create a CustomResourceDefinition and wait until the server serves its kind: the
+        `Established` condition, then its resource in discovery (`/apis/GROUP/VERSION`), which the
+        server updates a moment later."""
+        created = self.create(crd, exist_ok=True)
+        spec = created["spec"]
+        group, names = spec["group"], spec["names"]
+        storage = next(v["name"] for v in spec["versions"] if v.get("storage"))
+        deadline = time.monotonic() + CRD_ESTABLISHED_TIMEOUT
+        path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{quote(created['metadata']['name'])}"
+        while True:
+            status, body = self.request("GET", path)
+            conditions = (json.loads(body).get("status") or {}).get("conditions") or [] if status == 200 else []
+            established = any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+            if established:
+                status, body = self.request("GET", f"/apis/{group}/{storage}")
+                if status == 200 and any(r.get("name") == names["plural"]
+                                         for r in json.loads(body).get("resources", [])):
+                    break
+            if time.monotonic() > deadline:
+                raise ServerError(f"{created['metadata']['name']} not served after {CRD_ESTABLISHED_TIMEOUT:.0f}s")
+            time.sleep(0.05)
+        self.custom_kinds[f"{names['kind']}.{group}"] = (f"apis/{group}/{storage}", names["plural"],
+                                                         spec["scope"] == "Namespaced")
+
     def _create_recorded(self, obj: Mapping[str, Any]) -> None:
-        body = self._with_server_uids(obj)
-        created = self.create(body)
+        created = self.create(self._with_server_uids(obj))
         meta = created["metadata"]
-        self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
-        if obj["kind"] == "Pod" and obj.get("status"):
-            # The status subresource takes the metadata and the status from what it is sent (the
-            # spec and the owner references stay the server's), so the spec is left out: decoding
-            # it again cost the server more than the status. The metadata is the created one,
-            # with what admission added (the node's topology labels). A qosClass left empty is
-            # kept as the server computed it, and may not change anyway.
-            # managedFields left out are kept as they are, and not decoded and validated again.
-            status = {k: v for k, v in obj["status"].items() if k != "qosClass"}
-            metadata = {k: v for k, v in meta.items() if k != "managedFields"}
-            update = {"apiVersion": body["apiVersion"], "kind": "Pod", "metadata": metadata, "spec": {},
-                      "status": status}
-            code, answer = self.request("PUT", rest_path(obj, named=True) + "/status", update)
-            if code != 200:
-                raise ServerError(f"status of Pod/{meta['name']}: {code} {answer[:300]!r}")
+        key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
+        self.uids[(key, meta.get("namespace", ""), meta["name"])] = meta["uid"]
+        if obj["kind"] == "Node":
+            self._as_the_node_controller_would(obj, created)
+        if obj["kind"] in _WITH_STATUS and obj.get("status"):
+            # No controller runs to write a status (a pod's phase, a volume's Bound): it is written as
+            # given. The status subresource takes only the metadata and the status from what it is
+            # sent (the spec stays the server's), so a pod's spec is left out: 100,000 of them
+            # decoded again cost the server more than their statuses. The metadata is the created
+            # one, with what admission added (the node's topology labels), less managedFields,
+            # which are then kept as they are rather than decoded and checked again. A pod's
+            # qosClass is the server's to compute (from the resources) and may not change
+            # afterwards: left empty, it stays as computed.
+            wanted = dict(obj["status"])
+            update: dict[str, Any] = {**created, "status": wanted}
+            if obj["kind"] == "Pod":
+                wanted.pop("qosClass", None)
+                update = {"apiVersion": created.get("apiVersion", "v1"), "kind": "Pod", "spec": {}, "status": wanted,
+                          "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+            status, body = self.request("PUT", rest_path(obj, named=True, custom=self.custom_kinds) + "/status",
+                                        update)
+            if status != 200:
+                raise ServerError(f"status of {obj['kind']}/{meta['name']}: {status} {body[:300]!r}")
+
+    def _as_the_node_controller_would(self, obj: Mapping[str, Any], created: dict[str, Any]) -> None:
+        """The TaintNodesByCondition admission plugin gives every new Node the
+        `node.kubernetes.io/not-ready:NoSchedule` taint, which the node lifecycle controller takes
+        off once the node reports Ready. No controller runs here: for a Node created Ready, the
+        loader takes it off, so the node is what a cluster's Ready node is (schedulable)."""
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        wanted = list((obj.get("spec") or {}).get("taints") or [])
+        if not ready or (created.get("spec") or {}).get("taints", []) == wanted:
+            return
+        body = {**created, "spec": {**(created.get("spec") or {}), "taints": wanted}}
+        status, answer = self.request("PUT", rest_path(obj, named=True), body)
+        if status != 200:
+            raise ServerError(f"taints of Node/{created['metadata']['name']}: {status} {answer[:300]!r}")
 
     def _with_server_uids(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        """The body to create `obj` with: a copy of the parts changed here (the rest is shared
-        with `obj`, which is left as it was: copying 100,000 pods whole cost the loader more
-        than sending them)."""
+        """The body to create `obj` with: a copy of what is changed here, the rest shared with
+        `obj`, which stays as it was (copying 100,000 pods whole cost the loader more than
+        sending them)."""
         body = dict(obj)
         metadata = body["metadata"] = dict(body.get("metadata") or {})
         metadata.pop("uid", None)
@@ -438,11 +525,10 @@ class RealApiServer:
             spec = body["spec"] = dict(spec)
             spec.pop("priority", None)
             spec.pop("preemptionPolicy", None)
-        references = metadata.get("ownerReferences")
-        if references:
-            metadata["ownerReferences"] = [dict(ref) for ref in references]
+        if metadata.get("ownerReferences"):
+            metadata["ownerReferences"] = [dict(ref) for ref in metadata["ownerReferences"]]
         for ref in metadata.get("ownerReferences") or []:
-            uid = self.uids.get(_owner_key(ref, namespace))
+            uid = self.uids.get(self._owner_key(ref, namespace))
             if uid:
                 ref["uid"] = uid
         return body
@@ -478,7 +564,7 @@ class RealApiServer:
     def apply_policy(self, policy: Policy) -> None:
         """Each user's rules as a ClusterRole, bound cluster-wide (rule without namespaces) or by
         a RoleBinding in each of its namespaces; returns once the authorizer enforces them."""
-        checks: list[tuple[str, str, str, str]] = []
+        checks: list[tuple[str, str, str, str, str | None]] = []
         for user, rules in policy.rules.items():
             if user == "admin":
                 continue  # system:masters already
@@ -500,21 +586,21 @@ class RealApiServer:
                     self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                                  "metadata": {"name": role_name, "labels": labels},
                                  "subjects": subject, "roleRef": role_ref}, exist_ok=True)
-                    checks.append((user, rule.verbs[0], rule.resources[0], ""))
+                    checks.append((user, rule.verbs[0], rule.resources[0], "", _first_name(rule)))
                 for namespace in rule.namespaces or ():
                     self.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                                  "metadata": {"name": role_name, "namespace": namespace, "labels": labels},
                                  "subjects": subject, "roleRef": role_ref}, exist_ok=True)
-                    checks.append((user, rule.verbs[0], rule.resources[0], namespace))
-        for user, verb, resource, namespace in checks:
-            self._wait_allowed(user, verb, resource, namespace)
+                    checks.append((user, rule.verbs[0], rule.resources[0], namespace, _first_name(rule)))
+        for user, verb, resource, namespace, name in checks:
+            self._wait_allowed(user, verb, resource, namespace, name)
 
-    def _wait_allowed(self, user: str, verb: str, resource: str, namespace: str) -> None:
+    def _wait_allowed(self, user: str, verb: str, resource: str, namespace: str, name: str | None = None) -> None:
+        # A rule limited to resourceNames allows nothing without a name: ask about one it names.
+        attributes = {"verb": "get" if verb == "*" else verb, "resource": "pods" if resource == "*" else resource,
+                      "namespace": namespace, **({"name": name} if name else {})}
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-                  "spec": {"user": user, "groups": ["system:authenticated"],
-                           "resourceAttributes": {"verb": "get" if verb == "*" else verb,
-                                                  "resource": "pods" if resource == "*" else resource,
-                                                  "namespace": namespace}}}
+                  "spec": {"user": user, "groups": ["system:authenticated"], "resourceAttributes": attributes}}
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             status, body = self.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", review)
