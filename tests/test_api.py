@@ -467,3 +467,22 @@ def test_metadata_pages_grow_only_while_they_stay_small(tmp_path: Path, home: Pa
         found = names(api.list_pages(REPLICASETS, None, metadata_only=True))
         assert sorted(found) == [f"web-{i:04d}" for i in range(4100)]
         assert [r.query["limit"][0] for r in srv.requests] == limits
+
+
+def accept_encoding(record: Any) -> list[str]:
+    return [value for name, value in record.headers if name.lower() == "accept-encoding"]
+
+
+def test_answers_are_asked_compressed_unless_the_cluster_or_the_flag_says_not(server: ApiServer, tmp_path: Path,
+                                                                           home: Path) -> None:
+    import yaml
+
+    names(connect(server, tmp_path, home).list_pages(PODS, "default"))
+    names(connect(server, tmp_path, home, disable_compression=True).list_pages(PODS, "default"))
+    config = Path(server.write_kubeconfig(tmp_path / "kubeconfig", token="admin-token"))
+    document = yaml.safe_load(config.read_text())
+    document["clusters"][0]["cluster"]["disable-compression"] = True  # kubectl's field (1.26+)
+    config.write_text(yaml.safe_dump(document))
+    connection = load_connection(ConnectionFlags(kubeconfig=str(config)), {"HOME": str(home)})
+    names(ApiClient(connection, retry=ONE_TRY).list_pages(PODS, "default"))
+    assert ["gzip" in ",".join(accept_encoding(r)) for r in server.requests] == [True, False, False]
