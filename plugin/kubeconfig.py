@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from plugin import kubernetes_client
 from plugin.errors import ConfigError, PluginError, UsageError
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -565,6 +566,7 @@ def _normalize_server(server: Any, tls: bool) -> str:
 
 
 def _new_configuration() -> Any:
+    kubernetes_client.load()
     from kubernetes.client import Configuration
 
     # A fresh object per connection; Configuration.set_default is never used, so nothing global
@@ -573,6 +575,7 @@ def _new_configuration() -> Any:
 
 
 def _run_loader(one_context: dict[str, Any], context: str, configuration: Any, user: dict[str, Any]) -> None:
+    kubernetes_client.load()
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.kube_config import KubeConfigLoader
 
@@ -667,6 +670,7 @@ def _in_cluster_possible(env: Mapping[str, str], files: InClusterFiles) -> bool:
 
 def _in_cluster_connection(flags: ConnectionFlags, env: Mapping[str, str], files: InClusterFiles,
                            timeout: float | None) -> Connection:
+    kubernetes_client.load()
     from kubernetes.config.config_exception import ConfigException
     from kubernetes.config.incluster_config import InClusterConfigLoader
 
