@@ -2,7 +2,8 @@
 
 `python bench/measure.py RESULT_FILE [--shell] [--sample] -- COMMAND...` runs COMMAND with the
 standard streams it was given, waits for it with `wait4`, and writes
-`{"exit": N, "wall": seconds, "maxrss": bytes, "tree_rss": bytes}` to RESULT_FILE.
+`{"exit": N, "wall": seconds, "cpu": seconds, "maxrss": bytes, "tree_rss": bytes}` to RESULT_FILE
+(`cpu`: user and system time of the command and the descendants it waited for).
 
 `maxrss` is the largest `ru_maxrss` of the command and every descendant it waited for (a shell
 waits for each process of its pipeline). It has to be measured from a small, fresh process
@@ -64,7 +65,7 @@ def measure(command: list[str], shell: bool = False, sample: bool = False) -> di
             done, status, usage = os.wait4(pid, 0)
         break
     wall = time.perf_counter() - start
-    return {"exit": os.waitstatus_to_exitcode(status), "wall": wall,
+    return {"exit": os.waitstatus_to_exitcode(status), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
             "maxrss": usage.ru_maxrss * 1024, "tree_rss": peak}
 
 
