@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from typing import Any
+
+# Contexts are scanned in threads (--all-contexts): one sets the packages up while the others wait.
+_LOCK = threading.Lock()
 
 
 def load() -> None:
@@ -21,19 +25,25 @@ def load() -> None:
     importable without the client's package `__init__`. Nothing is done when `kubernetes` is
     already imported (whole, or by an earlier call), or cannot be found (its import then fails
     as it would have)."""
-    if "kubernetes" in sys.modules:
-        return
-    for name in ("kubernetes", "kubernetes.client"):
-        spec = importlib.util.find_spec(name)
-        if spec is None:
+    with _LOCK:
+        if "kubernetes" in sys.modules:
             return
-        sys.modules[name] = importlib.util.module_from_spec(spec)  # registered, its __init__ not run
-    client = sys.modules["kubernetes.client"]
-    sys.modules["kubernetes"].client = client  # type: ignore[attr-defined]
-    from kubernetes.client.configuration import Configuration
+        specs = [importlib.util.find_spec("kubernetes")]
+        if specs[0] is None:
+            return
+        package = importlib.util.module_from_spec(specs[0])  # its __init__ not run
+        sys.modules["kubernetes"] = package
+        spec = importlib.util.find_spec("kubernetes.client")
+        if spec is None:
+            del sys.modules["kubernetes"]
+            return
+        client = importlib.util.module_from_spec(spec)
+        sys.modules["kubernetes.client"] = client
+        package.client = client  # type: ignore[attr-defined]
+        from kubernetes.client.configuration import Configuration
 
-    client.Configuration = Configuration  # type: ignore[attr-defined]
-    client.ApiClient = _ApiClient  # type: ignore[attr-defined]
+        client.Configuration = Configuration  # type: ignore[attr-defined]
+        client.ApiClient = _ApiClient  # type: ignore[attr-defined]
 
 
 class _ApiClient:
