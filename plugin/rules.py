@@ -88,6 +88,10 @@ class Rule:
     severity: str
     summary: str  # one line for the README's rule table and `-o wide`
     check: Callable[[PodSpecView, RuleSettings], Iterable[Finding]]
+    # A PodSpecView property without which the rule finds nothing ("host_path_volumes",
+    # "mentions_docker"): `run_rules` does not call the rule when it is empty or false, as it is
+    # for most pods (a cached property read is cheaper than a call that returns nothing).
+    needs: str | None = None
 
 
 # A path classifier returns the reason a canonical host path matches, or None. The reason says
@@ -565,7 +569,7 @@ def _path_rule(rule_id: str, name: str, severity: str, summary: str, classify: P
         # Most pods have no hostPath volume: no generator is made for them, for any path rule.
         return _host_path_findings(rule, view, settings, classify) if view.host_path_volumes else ()
 
-    rule = Rule(rule_id, name, severity, summary, check)
+    rule = Rule(rule_id, name, severity, summary, check, needs="host_path_volumes")
     return rule
 
 
@@ -573,11 +577,12 @@ def _path_rule(rule_id: str, name: str, severity: str, summary: str, classify: P
 PodRuleCheck = Callable[[Rule, PodSpecView, RuleSettings], Iterable[Finding]]
 
 
-def _pod_rule(rule_id: str, name: str, severity: str, summary: str, check: PodRuleCheck) -> Rule:
+def _pod_rule(rule_id: str, name: str, severity: str, summary: str, check: PodRuleCheck,
+              needs: str | None = None) -> Rule:
     def bound(view: PodSpecView, settings: RuleSettings) -> Iterable[Finding]:
         return check(rule, view, settings)
 
-    rule = Rule(rule_id, name, severity, summary, bound)
+    rule = Rule(rule_id, name, severity, summary, bound, needs)
     return rule
 
 
@@ -708,11 +713,11 @@ RULES: tuple[Rule, ...] = (
               "env var (DOCKER_HOST, DOCKER_URL, DOCKER_CLIENT_ADDRESS, DOCKER_SOCKET, DOCKER_SOCK) "
               "pointing at the node's Docker: a socket (or npipe:// named pipe) on a hostPath mount, or tcp:// "
               "to the node's IP",
-              _docker_host_env),
+              _docker_host_env, needs="mentions_docker"),
     _pod_rule("DS006", "docker-cli", "medium",
               "command, args or exec probe that runs the docker CLI against a daemon (`docker ps`, "
               "also in `sh -c`), names docker.sock, or sets --probe.docker, --docker_only or --docker",
-              _docker_cli),
+              _docker_cli, needs="mentions_docker"),
     _path_rule("DS007", "docker-config-directory", "medium",
                "hostPath of the Docker daemon's configuration /etc/docker or below it (daemon.json, certs.d, "
                "TLS keys; `C:\\ProgramData\\docker\\config` and `certs.d` on Windows): it configures dockerd only",
@@ -721,7 +726,7 @@ RULES: tuple[Rule, ...] = (
               "command or exec probe that runs the node's own docker CLI or manages its docker.service: "
               "`nsenter -t 1 -m ... docker ps` with hostPID, `chroot /host docker ...` or `chroot /host "
               "systemctl restart docker` into a hostPath of `/`, `systemctl ... docker` over the node's systemd socket",
-              _host_docker_command),
+              _host_docker_command, needs="mentions_docker"),
 )
 
 
@@ -752,4 +757,8 @@ RULES_BY_ID: dict[str, Rule | ConfigRule] = {rule.id: rule for rule in ALL_RULES
 
 def run_rules(view: PodSpecView, settings: RuleSettings, rules: tuple[Rule, ...] = RULES) -> list[Finding]:
     """Every finding of every rule on one pod spec, in rule order."""
-    return [finding for rule in rules for finding in rule.check(view, settings)]
+    findings: list[Finding] = []
+    for rule in rules:
+        if rule.needs is None or getattr(view, rule.needs):  # computed once per view, then read
+            findings.extend(rule.check(view, settings))
+    return findings
