@@ -238,7 +238,7 @@ def summarize_output(key: str, path: str, pods: int) -> str:
         if floor["items"] != pods:
             raise ValueError(f"the floor read {floor['items']} pods, not {pods}")
         return f"{floor['items']} pods, {floor['pages']} pages, {floor['bytes'] / 2**20:.0f} MiB"
-    if key in ("b", "c", "cz"):
+    if key in ("b", "c", "cz", "b0", "c0"):
         report = json.loads(text)
         scanned = dict(report.get("metadata", {}).get("scanned") or {})
         if "Pod" in scanned and scanned["Pod"] != pods:
@@ -366,17 +366,29 @@ def counted(objects: Iterable[dict[str, Any]], kinds: Counter[str], sizes: list[
         yield obj
 
 
+def baseline_label(checkout: Path | None) -> str:
+    """`git 1234abc`, the revision of another checkout, for the cases' titles."""
+    if checkout is None:
+        return ""
+    found = subprocess.run(["git", "-C", str(checkout), "describe", "--always", "--dirty"], capture_output=True,
+                           text=True, check=False).stdout.strip()
+    return f"git {found}" if found else str(checkout)
+
+
 def plugin_has_pods_only() -> bool:
     help_text = subprocess.run([sys.executable, str(PLUGIN), "scan", "--help"], capture_output=True,
                                text=True, check=False).stdout
     return "--pods-only" in help_text
 
 
-def cluster_cases(server: Any, kubectl: str | None, pods_only: bool, compressed: Path | None = None) -> list[Case]:
+def cluster_cases(server: Any, kubectl: str | None, pods_only: bool, compressed: Path | None = None,
+                  baseline: Path | None = None) -> list[Case]:
     """The cases, in the order they run. `compressed`: a kubeconfig without `disable-compression`,
     for the case that measures what compression costs (the real server compresses, the test
-    server does not)."""
+    server does not). `baseline`: another checkout of the plugin, whose (b) and (c) run too, as
+    (b0) and (c0), to compare two versions on one server in one round-robin."""
     plugin = [sys.executable, str(PLUGIN)]
+    before = [sys.executable, str(baseline / "kubectl-dockershim")] if baseline else []
     docs_query = (f"{shlex.quote(kubectl or 'kubectl')} get pods --all-namespaces "
                   f"-o=jsonpath={shlex.quote(DOCS_JSONPATH)} | sort | grep /var/run/docker.sock")
     chunkless = docs_query.replace(" get pods --all-namespaces ", " get pods --all-namespaces --chunk-size=0 ")
@@ -390,6 +402,10 @@ def cluster_cases(server: Any, kubectl: str | None, pods_only: bool, compressed:
         Case("c", "`kubectl-dockershim scan -A -o json`, with workload templates and owners",
              [*plugin, "scan", "-A", "-o", "json"] if pods_only else None,
              note="" if pods_only else "not available yet: this checkout's `scan` has no `--pods-only`"),
+        *([Case("b0", f"(b) by the plugin of {baseline_label(baseline)}", [*before, "scan", "-A", "-o", "json",
+                                                                         "--pods-only"]),
+           Case("c0", f"(c) by the plugin of {baseline_label(baseline)}", [*before, "scan", "-A", "-o", "json"])]
+          if baseline else []),
         *([Case("cz", "(c) with the answers gzip-compressed, as without `disable-compression` (the default)",
                 [*plugin, "scan", "-A", "-o", "json", "--kubeconfig", str(compressed)])] if compressed else []),
         Case("d", "the docs' query: `kubectl get pods --all-namespaces -o=jsonpath=… | sort | grep`",
@@ -488,8 +504,8 @@ def apiserver_memory_limit(pods: int) -> str:
 
 
 def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: Path, kubectl: str | None,
-                 pods_only: bool, profile: bool, server_kind: str = "test", memory_cap: int | None = None
-                 ) -> SizeResult:
+                 pods_only: bool, profile: bool, server_kind: str = "test", memory_cap: int | None = None,
+                 baseline: Path | None = None) -> SizeResult:
     kinds: Counter[str] = Counter()
     sizes: list[int] = []
     load_before = os.getloadavg()[0]
@@ -533,7 +549,7 @@ def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: P
         if kubectl:
             # Discovery is cached per server; fill the cache as a user's kubectl would have it.
             subprocess.run([kubectl, "api-resources"], env=env, capture_output=True, check=False)
-        cases = cluster_cases(server, kubectl, pods_only, compressed)
+        cases = cluster_cases(server, kubectl, pods_only, compressed, baseline)
         print(f"   served {sum(kinds.values()):,} objects ({build_seconds:.1f} s); {runs} run(s) per case", flush=True)
         floor: list[float] = []
 
@@ -948,6 +964,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubectl-memory", type=float, metavar="GIB",
                         help="the memory cap of the kubectl cases, in GiB (default: what the machine has "
                              "available once the server is up, less 4 GiB, at most 16)")
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="also run (b) and (c) with the plugin of another checkout (e.g. a worktree of main), "
+                             "as (b0) and (c0): before and after, on the same server and machine")
     parser.add_argument("--smoke", action="store_true",
                         help="a tiny run for CI (300 pods, 1 run, 200 documents; report in a temporary file)")
     args = parser.parse_args(argv)
@@ -964,7 +983,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/run.py " + " ".join(
         [f"--pods {n}" for n in pod_counts] + ([f"--runs {args.runs}"] if args.runs != 3 else [])
         + (["--profile"] if args.profile else []) + (["--server real"] if args.server == "real" else [])
-        + (["--smoke"] if args.smoke else []))
+        + ([f"--baseline {args.baseline}"] if args.baseline else []) + (["--smoke"] if args.smoke else []))
     print(f"kubectl: {kubectl or 'not found'}; scan --pods-only: {'yes' if pods_only else 'no'}", flush=True)
 
     failed = False
@@ -975,7 +994,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = []
         for pods in pod_counts:
             size = measure_size(Shape.for_pods(pods), args.runs, env, scratch, kubectl, pods_only, args.profile,
-                                args.server, None if args.kubectl_memory is None else int(args.kubectl_memory * 2**30))
+                                args.server, None if args.kubectl_memory is None else int(args.kubectl_memory * 2**30),
+                                Path(args.baseline).resolve() if args.baseline else None)
             # A case the memory cap stopped was measured (it needs more than the cap), not failed.
             failed |= any(r.error and not r.capped_out for r in size.cases) or not kubectl
             sizes.append(size)
