@@ -37,6 +37,7 @@ Commands:
   explain     Why one pod or workload depends on Docker, which agent it is, how to migrate it
   mounts      List every hostPath volume of every workload, Docker's or not
   nodes       Which container runtime each node runs, and whether it still uses dockershim
+  plan        Per node pool: can it switch to containerd or CRI-O now, and what blocks it
   probe       What on this node itself still talks to Docker (run on the node)
   version     Print the plugin's version
 

@@ -180,6 +180,14 @@ def _flag_values(flag: Flag, word: str, prefix: str, typed: _Typed,
         return found
     if flag.long == "--filename":
         return Completion(MANIFEST_EXTENSIONS, DIRECTIVE_FILTER_FILE_EXT)
+    if flag.long == "--pool-label":  # plan: the labels it knows, and a pool per node
+        from plugin.plan import POOL_LABELS
+
+        return _prefixed([*POOL_LABELS, "kubernetes.io/hostname"], word, prefix)
+    if flag.long == "--runtime":
+        from plugin.plan import TARGET_RUNTIMES
+
+        return _prefixed(TARGET_RUNTIMES, word, prefix)
     if flag.long in FILE_FLAGS:
         return Completion((), DIRECTIVE_DEFAULT)
     if flag.long == "--context":

@@ -34,6 +34,7 @@ from plugin.owners import controller_reference
 from plugin.podspec import PodSpecView, pod_spec_of
 from plugin.rules import CONFIG_RULES
 from plugin.scan import Identify, scanned_object
+from plugin.scheduling import Placement, placement_of
 
 RULE = CONFIG_RULES[0]
 # The API server's CA bundle, which every pod mounts (a projected source of its service-account
@@ -198,6 +199,7 @@ class _Pending(NamedTuple):
     origin: Origin
     images: tuple[str, ...]
     hints: tuple[str | None, str | None, tuple[tuple[str, str], ...]]  # name, generateName, labels
+    placement: Placement | None  # a template's, or a pod's not yet on a node (see plugin.scheduling)
 
     @classmethod
     def of(cls, source: SourceObject, spec: dict, metadata: dict, default_namespace: str | None) -> _Pending:
@@ -205,6 +207,7 @@ class _Pending(NamedTuple):
         name, namespace, uid = queries.NAME.search(obj), queries.NAMESPACE.search(obj), queries.UID.search(obj)
         reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
         node = queries.NODE_NAME.search(obj) if source.kind == "Pod" else None
+        node = node if isinstance(node, str) and node else None
         labels = metadata.get("labels")
         hinted = _hinted_label_keys()
         kept = tuple((k, v) for k, v in labels.items() if k in hinted and isinstance(v, str)) \
@@ -217,10 +220,11 @@ class _Pending(NamedTuple):
             None if reference is None else (str(reference.get("apiVersion") or ""), reference["kind"],
                                             reference["name"], str(reference.get("uid") or ""),
                                             reference.get("controller") is True),
-            node if isinstance(node, str) else None, source.origin,
+            node, source.origin,
             tuple(c["image"] for c in _raw_containers(spec) if isinstance(c.get("image"), str)),
             (name_hint if isinstance(name_hint, str) else None,
              generate_name if isinstance(generate_name, str) else None, kept),
+            placement_of(source.kind, spec) if node is None else None,
         )
 
     def scanned(self, identify: Identify | None) -> ScannedObject:
@@ -237,7 +241,7 @@ class _Pending(NamedTuple):
                            "controller": controller},)
         return ScannedObject(ref=ObjectRef(self.kind, self.name, self.namespace, self.api_version, self.uid),
                              owner_references=references, is_pod=self.kind == "Pod", node=self.node,
-                             origin=self.origin, findings=(), agent=agent)
+                             origin=self.origin, findings=(), agent=agent, placement=self.placement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +424,7 @@ def explained_with_configs(explanation: Explanation, kind: str, obj: dict, names
     spec, metadata = found
     index = ConfigIndex(None)
     source = SourceObject(kind, str(obj.get("apiVersion") or ""), obj, Origin())
-    index.add_workload(source, spec, metadata, scanned_object(source, (), None, namespace), namespace)
+    index.add_workload(source, spec, metadata, scanned_object(source, (), None, namespace, spec), namespace)
     for config_map in config_maps:
         index.add_config(config_map, namespace)
     added = [f for scanned in index.scanned_objects() if scanned.ref.kind == kind for f in scanned.findings]

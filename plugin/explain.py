@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from plugin import paths, queries
+from plugin.claims import ClaimSource, pod_spec_view
 from plugin.errors import ApiError, UsageError
 from plugin.models import AgentRef, Finding, ObjectRef
 from plugin.owners import OwnerLookup, resolve_chains
-from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
+from plugin.podspec import TEMPLATE_KINDS, pod_spec_of
 from plugin.resources import Resource, resource_for_type
 from plugin.rules import RuleSettings, run_rules
 from plugin.scan import mark_migrated
@@ -81,10 +82,11 @@ def finding_tags(finding: Finding) -> tuple[str, ...]:
     if finding.rule_id != "DS004" or not finding.host_path:
         return (finding.rule_id,)
     path = paths.canonical(paths.join(finding.host_path, finding.sub_path))
+    logs = paths.WINDOWS_CONTAINER_LOGS if paths.is_windows(path) else paths.DOCKER_CONTAINER_LOGS
     kinds = []
-    if paths.is_within(path, paths.DOCKER_CONTAINER_LOGS) or paths.is_within(paths.DOCKER_CONTAINER_LOGS, path):
+    if paths.is_within(path, logs) or paths.is_within(logs, path):
         kinds.append("DS004:logs")
-    if not paths.is_within(path, paths.DOCKER_CONTAINER_LOGS):
+    if not paths.is_within(path, logs):
         kinds.append("DS004:data")
     return ("DS004", *kinds)
 
@@ -157,6 +159,7 @@ class Explanation:
     pods: tuple[str, ...] = field(default=())  # for a workload: the pods it owns
     note: str | None = None  # how it was explained, when not from the object itself
     migration: Migration | None = None  # the steps that apply to `findings`; None without findings
+    warnings: tuple[str, ...] = ()  # what could not be read (the PersistentVolumes of claimed volumes)
 
 
 @dataclass(frozen=True)
@@ -247,10 +250,11 @@ def guidance(spec: dict, metadata: dict) -> AgentGuidance | None:
 
 
 def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, settings: RuleSettings,
-                   owned_pods: Callable[[ObjectRef], Iterable[str]] | None = None) -> Explanation:
+                   owned_pods: Callable[[ObjectRef], Iterable[str]] | None = None,
+                   claims: ClaimSource | None = None) -> Explanation:
     found = pod_spec_of(kind, obj)
     spec, metadata = found if found else ({}, {})
-    view = PodSpecView(spec, metadata)
+    view = pod_spec_view(kind, obj, spec, metadata, namespace, claims)
     agent = guidance(spec, metadata)
     findings = run_rules(view, settings)
     if agent is not None:
@@ -273,7 +277,7 @@ def explain_object(kind: str, obj: dict, namespace: str, lookup: OwnerLookup, se
 
 
 def explain_from_pods(target: Target, pods: Iterable[dict], namespace: str, lookup: OwnerLookup,
-                      settings: RuleSettings) -> Explanation | None:
+                      settings: RuleSettings, claims: ClaimSource | None = None) -> Explanation | None:
     """Explain an owner that is not read itself (a kind the plugin does not fetch, or one that
     was deleted) from the pods it owns, as `scan` aggregates them under it; None without pods."""
     candidates: list[tuple[ObjectRef, tuple[dict, ...], dict]] = []
@@ -290,7 +294,7 @@ def explain_from_pods(target: Target, pods: Iterable[dict], namespace: str, look
     if not owned:
         return None
     owned.sort(key=lambda o: str(queries.NAME.search(o[1])))
-    parts = [explain_object("Pod", p, namespace, lookup, settings) for _, p in owned]
+    parts = [explain_object("Pod", p, namespace, lookup, settings, claims=claims) for _, p in owned]
     findings = tuple({f.key(): f for e in parts for f in e.findings}.values())
     agents = [e.agent for e in parts if e.agent]
     agent = next((a for a in agents if a.strong), agents[0] if agents else None)

@@ -8,7 +8,10 @@ small derived properties lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from plugin.scheduling import Placement
 
 SEVERITIES = ("high", "medium", "low", "info")
 
@@ -108,6 +111,12 @@ class AgentRef:
     def describe(self) -> str:
         return self.id if self.strong else f"{self.id}?"
 
+    @property
+    def image(self) -> str | None:
+        """The image that identified it (a strong match's evidence is "image REF"); its tag decides
+        the catalogue's version-bound steps. None for a name or label hint."""
+        return self.evidence.removeprefix("image ") if self.strong and self.evidence.startswith("image ") else None
+
 
 @dataclass(frozen=True)
 class ScannedObject:
@@ -120,6 +129,9 @@ class ScannedObject:
     origin: Origin
     findings: tuple[Finding, ...]
     agent: AgentRef | None = None
+    # Where its pods may be scheduled: set for a workload's template and a pod not yet on a node
+    # (`plan` places workloads with no pod on a pool by it); None for a pod on its node.
+    placement: Placement | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,8 @@ class ReportItem:
     agent: AgentRef | None = None
     context: str | None = None  # set when several contexts were scanned
     runtimes: tuple[str, ...] = ()  # containerRuntimeVersion of each of `nodes`, "" if unknown
+    # The placements of the workload's templates and pending pods, for `plan`; no printer shows them.
+    placements: tuple[Placement, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,12 @@ end in the same `Report`, so the printers never know where the objects came from
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from plugin import queries
+from plugin.claims import ClusterClaims, OfflineClaims
 from plugin.config_mounts import ConfigIndex, explained_with_configs, mounted_config_maps, wants_config_maps
 from plugin.errors import ApiError
 from plugin.explain import (
@@ -34,7 +35,8 @@ from plugin.sources.files import FileProblem, FileScan, read_manifests, stream_m
 
 if TYPE_CHECKING:
     from plugin.api import ApiClient
-    from plugin.kubeconfig import ConnectionFlags
+    from plugin.kubeconfig import Connection, ConnectionFlags
+    from plugin.plan import PlanNode
     from plugin.resources import Resource
 
 
@@ -72,12 +74,24 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
     from plugin.kubeconfig import load_connection
 
     connection = load_connection(flags)
-    api = ApiClient(connection)
+    return _scan_connection(ApiClient(connection), connection, settings, all_namespaces=all_namespaces,
+                            label_selector=label_selector, field_selector=field_selector, rules=rules,
+                            identify=identify, pods_only=pods_only, node_runtimes=node_runtimes,
+                            read_configmaps=read_configmaps)
+
+
+def _scan_connection(api: ApiClient, connection: Connection, settings: RuleSettings, *, all_namespaces: bool,
+                     label_selector: str | None = None, field_selector: str | None = None,
+                     rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+                     pods_only: bool = False, node_runtimes: bool = False, read_configmaps: bool = False) -> Report:
+    """`scan_cluster` on a connection already made (`plan` lists the nodes on it too)."""
     settle_garbage_collector()
     scopes: list[str | None] = [None] if all_namespaces else list(dict.fromkeys(
         n.strip() for n in connection.namespace.split(",") if n.strip()))
     lookup = ClusterLookup(api)
     problems: list[str] = []
+    # PersistentVolumes are listed once, and only if some pod or template uses a claim.
+    claims = ClusterClaims(api, problems, connection.context)
     result = ScanResult()
     progress = Progress()
     configs = ConfigIndex(identify, log_agents_only=True) if read_configmaps and identify is not None else None
@@ -89,7 +103,7 @@ def scan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
                                  connection.context or "")
         try:
             scan_objects(objects, settings, default_namespace=scope, identify=identify, rules=rules, into=result,
-                         configs=configs)
+                         claims=claims, configs=configs)
         except ApiError as err:
             if err.status != 403:
                 raise
@@ -207,11 +221,50 @@ def _node_runtimes(api: ApiClient, problems: list[str]) -> dict[str, str]:
     return runtimes
 
 
+def plan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespaces: bool,
+                 label_selector: str | None = None, probes: bool = False) -> tuple[Report, list[PlanNode]]:
+    """What `plan` reads of a cluster: the nodes (one paginated list, first: a plan without them
+    is no plan, so a refusal fails before the scan), then exactly what `scan` reads, and with
+    `probes` the node probes' reports (as `nodes --probes`)."""
+    from plugin.api import ApiClient
+    from plugin.kubeconfig import load_connection
+    from plugin.plan import plan_node
+    from plugin.resources import NODES
+
+    connection = load_connection(flags)
+    api = ApiClient(connection)
+    try:
+        nodes = [plan_node(n) for page in api.list_pages(NODES) for n in page if isinstance(n, dict)]
+    except ApiError as err:
+        if err.status != 403:
+            raise
+        raise ApiError(err.message, err.status, err.reason,
+                       hint="plan needs to list the nodes (cluster-scoped), to know their pools and runtimes") from None
+    report = _scan_connection(api, connection, settings, all_namespaces=all_namespaces, label_selector=label_selector)
+    if probes:
+        from plugin.sources.probe_logs import NO_PROBE, node_probes
+
+        reports = node_probes(api)
+        nodes = [replace(n, runtime=replace(n.runtime, probe=reports.get(n.runtime.name, NO_PROBE))) for n in nodes]
+    return report, nodes
+
+
+def plan_files(paths: list[str], settings: RuleSettings, namespace: str | None
+               ) -> tuple[Report, list[PlanNode], list[FileProblem]]:
+    """`plan` offline: `scan_files`, and the Nodes of the same input (a dump made with
+    `kubectl get nodes,pods,... -A -o yaml`), read in the same single pass."""
+    from plugin.plan import plan_node
+
+    nodes: list[PlanNode] = []
+    report, problems = scan_files(paths, settings, namespace, on_node=lambda node: nodes.append(plan_node(node)))
+    return report, nodes, problems
+
+
 def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
-               rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent
-               ) -> tuple[Report, list[FileProblem]]:
+               rules: tuple[Rule, ...] = RULES, identify: Identify | None = identify_agent,
+               on_node: Callable[[dict], None] | None = None) -> tuple[Report, list[FileProblem]]:
     """Scan manifests offline. Objects without a namespace are placed in `namespace` (from -n),
-    else `default`, as `kubectl apply` would place them.
+    else `default`, as `kubectl apply` would place them. `on_node` is given each Node of the input.
 
     The objects stream from the files through the rules and the owner index, which keep only
     what they need of each, so memory grows with the findings, not with the input."""
@@ -220,10 +273,15 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
     lookup = ObjectsLookup()
     default_namespace = namespace or "default"
     bare_pods: dict[tuple[str, str], object] = {}
+    claims = OfflineClaims(default_namespace)
     # Rule DS009 reads the ConfigMaps and Helm values of the input; `mounts` (no identification) does not.
     configs = ConfigIndex(identify) if identify is not None else None
-    result = scan_objects(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace), settings,
-                          default_namespace=default_namespace, identify=identify, rules=rules, configs=configs)
+    sources = claims.divert(_indexed(stream_manifests(paths, read), lookup, bare_pods, default_namespace, on_node))
+    result = scan_objects(sources, settings, default_namespace=default_namespace, identify=identify, rules=rules,
+                          configs=configs)
+    # Objects that use claims, once every PersistentVolume and claim of the input is known.
+    scan_objects(claims.held, settings, default_namespace=default_namespace, identify=identify, rules=rules,
+                 into=result, claims=claims, configs=configs)
     if configs is not None:
         result.scanned.extend(configs.scanned_objects())
     scanned = [s if s.owner_references or not s.is_pod else _selector_owned(s, lookup, bare_pods)
@@ -237,10 +295,12 @@ def scan_files(paths: list[str], settings: RuleSettings, namespace: str | None,
 
 
 def _indexed(sources: Iterable[SourceObject], lookup: ObjectsLookup, bare_pods: dict[tuple[str, str], object],
-             default_namespace: str) -> Iterator[SourceObject]:
+             default_namespace: str, on_node: Callable[[dict], None] | None = None) -> Iterator[SourceObject]:
     """The sources, unchanged, each added to the owner index on its way to the scan; the labels of
-    pods without owner references are kept aside for the selector fallback."""
+    pods without owner references are kept aside for the selector fallback, and Nodes go to `on_node`."""
     for source in sources:
+        if on_node is not None and source.kind == "Node":
+            on_node(source.obj)
         lookup.add(source.kind, source.obj)
         if source.kind == "Pod" and not queries.OWNER_REFERENCES.search(source.obj):
             name, namespace = queries.NAME.search(source.obj), queries.NAMESPACE.search(source.obj)
@@ -269,13 +329,13 @@ def _with_selector_owner(obj: dict, namespace: str, lookup: ObjectsLookup) -> di
 
 
 def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args: list[str], *,
-                    read_configmaps: bool = False, warnings: list[str] | None = None) -> Explanation:
+                    read_configmaps: bool = False) -> Explanation:
     """Explain one pod or workload of the cluster: one GET for it, its owners, and (for a workload)
     one list of its namespace's pods, of which those whose owner references lead to it are its
     pods, as `scan` counts them. An owner kind the plugin does not read (a Rollout, a Node), or a
     workload that no longer exists, is explained from the pods it owns. `read_configmaps` adds one
-    GET per ConfigMap it mounts, as `scan --read-configmaps` would read them; what may not be read
-    is added to `warnings`."""
+    GET per ConfigMap it mounts, as `scan --read-configmaps` would read them (one that may not be
+    read is one of its warnings)."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
     from plugin.resources import PODS
@@ -285,6 +345,8 @@ def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args:
     api = ApiClient(connection)
     namespace = connection.namespace
     lookup = ClusterLookup(api)
+    problems: list[str] = []
+    claims = ClusterClaims(api, problems, connection.context)
 
     def namespace_pods() -> Iterator[dict]:
         for page in api.list_pages(PODS, namespace):
@@ -294,17 +356,16 @@ def explain_cluster(flags: ConnectionFlags, settings: RuleSettings, target_args:
     if obj is not None:
         assert target.resource is not None
         explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
-                                     lambda ref: pods_owned_by(ref, namespace_pods(), lookup))
+                                     lambda ref: pods_owned_by(ref, namespace_pods(), lookup), claims=claims)
         if read_configmaps and wants_config_maps(explanation):
-            problems: list[str] = [] if warnings is None else warnings
             wanted = [(namespace, name) for name in mounted_config_maps(target.resource.kind, obj)]
             config_maps = read_config_maps(api, wanted, connection.context, problems)
             explanation = explained_with_configs(explanation, target.resource.kind, obj, namespace, config_maps)
-        return explanation
+        return replace(explanation, warnings=tuple(problems))
     if target.resource is None or target.resource.kind != "Pod":
-        explained = explain_from_pods(target, namespace_pods(), namespace, lookup, settings)
+        explained = explain_from_pods(target, namespace_pods(), namespace, lookup, settings, claims=claims)
         if explained is not None:
-            return explained
+            return replace(explained, warnings=tuple(problems))
     raise not_found(target.resource, target.name, target.type_name)
 
 
@@ -316,6 +377,8 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
     target = parse_target(target_args)
     read = read_manifests(paths)
     lookup = ObjectsLookup((o.kind, o.obj) for o in read.objects)
+    claims = OfflineClaims(namespace)
+    claims.add(read.objects)
     found, elsewhere = None, set()
     for source in read.objects:
         if target.resource is None or source.kind != target.resource.kind \
@@ -332,11 +395,11 @@ def explain_files(paths: list[str], settings: RuleSettings, namespace: str,
         assert target.resource is not None
         obj = _with_selector_owner(found.obj, namespace, lookup) if found.kind == "Pod" else found.obj
         explanation = explain_object(target.resource.kind, obj, namespace, lookup, settings,
-                                     lambda ref: pods_owned_by(ref, pods, lookup))
+                                     lambda ref: pods_owned_by(ref, pods, lookup), claims=claims)
         config_maps = [o for o in read.objects if o.kind == "ConfigMap"]
         return explained_with_configs(explanation, target.resource.kind, obj, namespace, config_maps), read.problems
     if target.resource is None or target.resource.kind != "Pod":
-        explained = explain_from_pods(target, pods, namespace, lookup, settings)
+        explained = explain_from_pods(target, pods, namespace, lookup, settings, claims=claims)
         if explained is not None:
             return explained, read.problems
     error = not_found(target.resource, target.name, target.type_name)

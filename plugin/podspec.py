@@ -22,10 +22,27 @@ PROBE_KINDS = ("livenessProbe", "readinessProbe", "startupProbe")
 
 
 @dataclass(frozen=True)
+class ClaimBinding:
+    """How a host path reaches a pod through a PersistentVolumeClaim (plugin.claims)."""
+
+    claim: str
+    persistent_volume: str
+    source: str  # the PersistentVolume's volume source: "hostPath" or "local"
+
+    def evidence(self) -> str:
+        return f"pvc/{self.claim} -> pv/{self.persistent_volume}"
+
+    def describe(self) -> str:
+        return (f"through the PersistentVolumeClaim {self.claim}, bound to the {self.source} "
+                f"PersistentVolume {self.persistent_volume}")
+
+
+@dataclass(frozen=True)
 class HostPathVolume:
     name: str
     path: str
     type: str | None
+    claim: ClaimBinding | None = None  # set when the path is a PersistentVolume's, reached through a claim
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,7 @@ NODE_KERNEL = Query("status.nodeInfo.kernelVersion")
 NODE_READY = Query("status.conditions[?type=='Ready'].status | [0]")
 NODE_INTERNAL_IP = Query("status.addresses[?type=='InternalIP'].address | [0]")
 NODE_UNSCHEDULABLE = Query("spec.unschedulable")
+NODE_TAINTS = Query("spec.taints")
 
 # Where the pod spec and its metadata live, by kind of object.
 POD_SPEC = Query("spec")
@@ -215,10 +216,28 @@ CRONJOB_TEMPLATE_SPEC = Query("spec.jobTemplate.spec.template.spec")
 CRONJOB_TEMPLATE_METADATA = Query("spec.jobTemplate.spec.template.metadata")
 
 # The rest is evaluated on a pod spec.
+# Where it may be scheduled: {.spec.nodeName}, {.spec.nodeSelector}, {.spec.tolerations},
+# {.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution}
+SPEC_NODE_NAME = Query("nodeName")
+NODE_SELECTOR = Query("nodeSelector")
+TOLERATIONS = Query("tolerations")
+REQUIRED_NODE_AFFINITY = Query("affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution")
 # {.spec.volumes[*].hostPath.path}, keeping the volume's name and type.
 HOST_PATH_VOLUMES = Query(
     "volumes[?hostPath].{name: name, path: hostPath.path, type: hostPath.type}"
 )
+# {.spec.volumes[*].persistentVolumeClaim.claimName}; ephemeral volumes, whose claim is `<pod>-<volume>`.
+CLAIM_VOLUMES = Query("volumes[?persistentVolumeClaim].{name: name, claim: persistentVolumeClaim.claimName}")
+EPHEMERAL_VOLUMES = Query("volumes[?ephemeral].name")
+# On a StatefulSet: {.spec.volumeClaimTemplates[*].metadata.name}, the volumes its pods claim.
+STATEFULSET_CLAIM_TEMPLATES = Query("spec.volumeClaimTemplates[].metadata.name")
+# On a PersistentVolume: {.spec.hostPath}, {.spec.local.path}, {.spec.claimRef}, {.status.phase};
+# on a PersistentVolumeClaim: {.spec.volumeName}.
+PV_HOST_PATH = Query("spec.hostPath.{path: path, type: type}")
+PV_LOCAL_PATH = Query("spec.local.path")
+PV_CLAIM_REF = Query("spec.claimRef.{namespace: namespace, name: name}")
+PV_PHASE = Query("status.phase")
+PVC_VOLUME_NAME = Query("spec.volumeName")
 # {.spec.volumes[*].configMap} and {.spec.volumes[*].projected.sources[*].configMap}: the ConfigMaps a pod
 # spec mounts, whose configuration rule DS009 reads.
 CONFIG_MAP_VOLUMES = Query("volumes[].{name: name, configMap: configMap, projected: projected.sources[].configMap}")

@@ -36,7 +36,7 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
             group = groups.get(key)
             if group is None:
                 group = groups[key] = {"finding": finding, "owner": owner, "chain": chain, "agent": obj.agent,
-                                       "pods": set(), "nodes": set(), "origins": set()}
+                                       "pods": set(), "nodes": set(), "origins": set(), "placements": {}}
             else:
                 if len(chain) > len(group["chain"]):
                     group["chain"] = chain
@@ -47,12 +47,15 @@ def build_report(scanned: Sequence[ScannedObject], chains: Sequence[tuple[Object
                 if obj.node:
                     group["nodes"].add(obj.node)
             group["origins"].add(obj.origin)
+            if obj.placement is not None:
+                group["placements"][obj.placement] = None  # a dict: each once, in scan order
     items = [
         ReportItem(
             namespace=key[0], owner=g["owner"], owner_chain=g["chain"],
             pods=tuple(sorted(g["pods"])), nodes=tuple(sorted(g["nodes"])), finding=g["finding"],
             origins=tuple(sorted(g["origins"], key=_origin_order)), agent=g["agent"],
             runtimes=tuple(runtimes.get(n, "") for n in sorted(g["nodes"])),
+            placements=tuple(g["placements"]),
         )
         for key, g in groups.items()
     ]
@@ -117,15 +120,18 @@ def dependency_label(finding: Finding) -> str:
     """What a finding says the workload uses of Docker, in a word or a path: `docker.sock`,
     `/var/run`, `/var/lib/docker/containers`, `DOCKER_HOST`, `docker CLI`."""
     from plugin import paths
+    from plugin.rules import MANAGES_DOCKER_SERVICE
 
     if finding.rule_id == "DS005" and finding.evidence:
         return finding.evidence.split("=", 1)[0]
     if finding.rule_id == "DS006":
         return "docker CLI"
+    if finding.rule_id == "DS008":
+        return "docker.service" if MANAGES_DOCKER_SERVICE in finding.reason else "node's docker CLI"
     if finding.host_path:
         written = paths.normalize(paths.join(finding.host_path, finding.sub_path))
         if finding.rule_id == "DS001":
-            return written.rsplit("/", 1)[-1] or written
+            return paths.base_name(written)
         return written
     return finding.rule_name
 

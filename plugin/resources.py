@@ -53,6 +53,7 @@ CRONJOBS = Resource("CronJob", "cronjobs", "batch", "v1", True, ("cj",))
 REPLICATIONCONTROLLERS = Resource("ReplicationController", "replicationcontrollers", "", "v1", True, ("rc",))
 NODES = Resource("Node", "nodes", "", "v1", False, ("no",))
 NAMESPACES = Resource("Namespace", "namespaces", "", "v1", False, ("ns",))
+PERSISTENT_VOLUMES = Resource("PersistentVolume", "persistentvolumes", "", "v1", False, ("pv",))
 # Read only with `scan --read-configmaps`, one GET per ConfigMap a workload mounts; never listed, and
 # not one of the kinds above: nothing else reads it, and `explain cm/NAME` is not a pod's owner.
 CONFIGMAPS = Resource("ConfigMap", "configmaps", "", "v1", True, ("cm",))

@@ -9,11 +9,11 @@ table is checked against this registry by the tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from plugin import paths
+from plugin import commandline, paths
 from plugin.models import Finding, lower_severity
 from plugin.podspec import Container, EnvVar, HostPathVolume, Mount, PodSpecView
 
@@ -87,7 +87,7 @@ class Rule:
     name: str
     severity: str
     summary: str  # one line for the README's rule table and `-o wide`
-    check: Callable[[PodSpecView, RuleSettings], Iterator[Finding]]
+    check: Callable[[PodSpecView, RuleSettings], Iterable[Finding]]
 
 
 # A path classifier returns the reason a canonical host path matches, or None. The reason says
@@ -103,15 +103,19 @@ def _host_path_findings(rule: Rule, view: PodSpecView, settings: RuleSettings,
     and one at a lower severity for a matching volume that no container mounts."""
     for volume in view.host_path_volumes:
         mounts = view.mounts_of(volume.name)
+        # A host path reached through a PersistentVolumeClaim says so, in the reason and as evidence.
+        through = f" ({volume.claim.describe()})" if volume.claim else ""
+        evidence = volume.claim.evidence() if volume.claim else None
         for container, mount in mounts:
             written = paths.join(volume.path, mount.sub_path)
             reason = classify(paths.canonical(written), settings)
             if reason:
                 reason = reason.replace(PATH_PLACEHOLDER, paths.normalize(written))
                 yield Finding(
-                    rule_id=rule.id, rule_name=rule.name, severity=rule.severity, reason=reason,
+                    rule_id=rule.id, rule_name=rule.name, severity=rule.severity, reason=reason + through,
                     container=container.name, volume=volume.name, host_path=volume.path,
                     mount_path=mount.mount_path, sub_path=mount.sub_path, read_only=mount.read_only,
+                    evidence=evidence,
                 )
         if not mounts:
             reason = classify(paths.canonical(volume.path), settings)
@@ -119,8 +123,8 @@ def _host_path_findings(rule: Rule, view: PodSpecView, settings: RuleSettings,
                 reason = reason.replace(PATH_PLACEHOLDER, paths.normalize(volume.path))
                 yield Finding(
                     rule_id=rule.id, rule_name=rule.name, severity=lower_severity(rule.severity),
-                    reason=f"{reason} (declared, but no container mounts it)",
-                    volume=volume.name, host_path=volume.path,
+                    reason=f"{reason}{through} (declared, but no container mounts it)",
+                    volume=volume.name, host_path=volume.path, evidence=evidence,
                 )
 
 
@@ -132,6 +136,14 @@ def _docker_socket(path: str, settings: RuleSettings) -> str | None:
         if name == "cri-dockerd.sock":
             return "mounts cri-dockerd's socket: talks to Docker through cri-dockerd"
         return "mounts the Docker daemon's socket: talks to Docker on its node"
+    if path in paths.WINDOWS_SOCKET_PATHS:
+        name = path.rsplit("/", 1)[1]
+        if name == "dockershim":
+            return ("mounts dockershim's named pipe: talks to Docker through the kubelet's dockershim on its "
+                    "Windows node")
+        if name == "cri-dockerd":
+            return "mounts cri-dockerd's named pipe: talks to Docker through cri-dockerd on its Windows node"
+        return "mounts the Docker daemon's named pipe {path}: talks to Docker on its Windows node"
     if path in settings.extra_socket_paths:
         return "mounts a Docker socket location given with --host-path"
     return None
@@ -152,6 +164,8 @@ def _host_root(path: str, settings: RuleSettings) -> str | None:
 
 
 def _docker_data_directory(path: str, settings: RuleSettings) -> str | None:
+    if paths.is_windows(path):
+        return _windows_docker_data_directory(path)
     if paths.is_within(path, paths.DOCKER_CONTAINER_LOGS):
         return ("mounts {path}, where Docker writes container logs in its JSON format; under containerd "
                 "and CRI-O /var/log/containers/*.log link into /var/log/pods in the CRI format, so a log "
@@ -165,6 +179,44 @@ def _docker_data_directory(path: str, settings: RuleSettings) -> str | None:
     return None
 
 
+def _windows_docker_data_directory(path: str) -> str | None:
+    if any(paths.is_within(path, config) for config in paths.WINDOWS_CONFIG_DIRECTORIES):
+        return None  # the daemon's configuration: DS007
+    if paths.is_within(path, paths.WINDOWS_CONTAINER_LOGS):
+        return ("mounts {path}, where Docker on Windows writes container logs in its JSON format; under "
+                "containerd the kubelet's C:\\var\\log\\containers\\*.log link into C:\\var\\log\\pods in the CRI "
+                "format, so a log shipper must read those and switch its parser to CRI")
+    if path == paths.WINDOWS_DATA_DIRECTORY:
+        return ("mounts {path}, Docker's data root on Windows: its images, volumes, container state and JSON "
+                "container logs do not exist under containerd")
+    if paths.is_within(path, paths.WINDOWS_DATA_DIRECTORY):
+        return ("mounts {path}, part of Docker's images, volumes and state on Windows, which do not exist "
+                "under containerd")
+    return None
+
+
+# What the runtimes read instead of /etc/docker, for DS007's reason.
+_CONFIG_INSTEAD = ("containerd reads /etc/containerd (config.toml, and registry hosts in the directory its "
+                   "config_path names, usually /etc/containerd/certs.d), CRI-O /etc/crio and /etc/containers "
+                   "(it still falls back to /etc/docker/certs.d for registry certificates)")
+
+
+def _docker_config_directory(path: str, settings: RuleSettings) -> str | None:
+    if paths.is_windows(path):
+        if any(paths.is_within(path, config) for config in paths.WINDOWS_CONFIG_DIRECTORIES):
+            return ("mounts {path}, Docker's configuration on Windows (daemon.json, registry certificates in "
+                    "certs.d): what the workload writes or reads there configures dockerd only; containerd on "
+                    "Windows reads C:\\Program Files\\containerd\\config.toml")
+        return None
+    if any(paths.is_within(path, look_alike) for look_alike in paths.DOCKER_CONFIG_LOOK_ALIKES):
+        return None
+    if paths.is_within(path, paths.DOCKER_CONFIG_DIRECTORY):
+        return ("mounts {path}, the Docker daemon's configuration (daemon.json, registry certificates in "
+                "certs.d, TLS keys): what the workload writes or reads there configures dockerd only; "
+                + _CONFIG_INSTEAD)
+    return None
+
+
 def _socket_description(path: str, settings: RuleSettings) -> str | None:
     """What the socket at a canonical host path is, or None when it is not a Docker socket."""
     if path in paths.SOCKET_PATHS:
@@ -174,6 +226,13 @@ def _socket_description(path: str, settings: RuleSettings) -> str | None:
         if name == "cri-dockerd.sock":
             return "cri-dockerd's socket"
         return "the Docker daemon's socket"
+    if path in paths.WINDOWS_SOCKET_PATHS:
+        name = path.rsplit("/", 1)[1]
+        if name == "dockershim":
+            return "dockershim's named pipe"
+        if name == "cri-dockerd":
+            return "cri-dockerd's named pipe"
+        return "the Docker daemon's named pipe"
     if path in settings.extra_socket_paths:
         return "a Docker socket location given with --host-path"
     return None
@@ -223,9 +282,14 @@ def _expanded_env(container: Container) -> Iterator[tuple[EnvVar, str | None]]:
 
 
 def _unix_socket_path(env_name: str, value: str) -> str | None:
-    """The socket path of a `unix://` value (or of a bare path where the variable takes one)."""
+    """The socket path of a `unix://` value (or of a bare path where the variable takes one), or
+    the named pipe of an `npipe://` one (`npipe:////./pipe/docker_engine`: `//./pipe/docker_engine`)."""
     if value.startswith("unix://"):
         path = value[len("unix://"):]
+    elif value.startswith("npipe://"):
+        # `npipe://` alone is the default pipe, as for the docker CLI.
+        pipe = value[len("npipe://"):].lstrip("/\\") or "./pipe/docker_engine"
+        return "//" + pipe
     elif DOCKER_ENDPOINT_ENV_VARS.get(env_name, False):
         path = value
     else:
@@ -307,7 +371,7 @@ def mask_credentials(value: str) -> str:
 
 
 def _basename(word: str) -> str:
-    return word.rsplit("/", 1)[-1]
+    return commandline.basename(word)
 
 
 def _command_words(argv: tuple[str, ...]) -> Iterator[list[str]]:
@@ -464,6 +528,131 @@ def _docker_cli(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterat
         sources += [(f"{probe.kind}: ", f"its {probe.kind} ", probe.command) for probe in container.exec_probes]
         for prefix, subject, argv in sources:
             use = _docker_cli_use(argv)
+            if use is None or _host_docker_use(view, container, argv) is not None:
+                continue  # DS008 says it better: the docker it runs is the node's own
+            phrase, reason = use
+            yield Finding(
+                rule_id=rule.id, rule_name=rule.name, severity=rule.severity, reason=subject + reason,
+                container=container.name,
+                evidence=prefix + _shorten(" ".join(argv), phrase, EVIDENCE_LIMIT - len(prefix)),
+            )
+
+
+def _path_rule(rule_id: str, name: str, severity: str, summary: str, classify: PathClassifier) -> Rule:
+    def check(view: PodSpecView, settings: RuleSettings) -> Iterable[Finding]:
+        # Most pods have no hostPath volume: no generator is made for them, for any path rule.
+        return _host_path_findings(rule, view, settings, classify) if view.host_path_volumes else ()
+
+    rule = Rule(rule_id, name, severity, summary, check)
+    return rule
+
+
+# A rule that builds its own findings, and so needs the rule's id, name and severity.
+PodRuleCheck = Callable[[Rule, PodSpecView, RuleSettings], Iterable[Finding]]
+
+
+def _pod_rule(rule_id: str, name: str, severity: str, summary: str, check: PodRuleCheck) -> Rule:
+    def bound(view: PodSpecView, settings: RuleSettings) -> Iterable[Finding]:
+        return check(rule, view, settings)
+
+    rule = Rule(rule_id, name, severity, summary, bound)
+    return rule
+
+
+# Units of the Docker daemon (and of cri-dockerd, which needs it), as systemctl and service name them.
+DOCKER_UNITS = frozenset({"docker", "docker.service", "docker.socket", "cri-docker", "cri-docker.service",
+                          "cri-docker.socket", "cri-dockerd", "cri-dockerd.service"})
+# How DS008 words a command that manages the Docker service (the table's DEPENDS-ON says docker.service).
+MANAGES_DOCKER_SERVICE = "manages the node's Docker service"
+# Where systemctl reaches the node's systemd: its private socket, or the system D-Bus.
+SYSTEMD_SOCKETS = ("/run/systemd/private", "/run/dbus/system_bus_socket")
+# The mount namespace of the node's init, as nsenter names it in a pod that shares the node's PIDs.
+HOST_MOUNT_NAMESPACE = "/proc/1/ns/mnt"
+
+
+def _service_use(words: list[str]) -> str | None:
+    """`systemctl [options] VERB docker...`, `service docker VERB`, `/etc/init.d/docker VERB`, as
+    written, when one simple command manages a Docker unit; None otherwise."""
+    start = commandline.command_word(words)
+    if start is None:
+        return None
+    program = words[start]
+    name = _basename(program)
+    operands = [w for w in words[start + 1:] if not w.startswith("-")]
+    if name == "systemctl" and any(unit in DOCKER_UNITS for unit in operands[1:]):
+        return " ".join(words[start:])
+    if name == "service" and operands[:1] and operands[0] in DOCKER_UNITS:
+        return " ".join(words[start:start + 3])
+    if "/init.d/" in program and name in DOCKER_UNITS:
+        return " ".join(words[start:start + 2])
+    return None
+
+
+def _docker_program_use(words: list[str]) -> str | None:
+    """`docker [global options] <daemon subcommand>` when docker is the program of the command."""
+    start = commandline.command_word(words)
+    if start is None or _basename(words[start]) != "docker" or "/init.d/" in words[start]:
+        return None
+    return _docker_invocation(words[start:])
+
+
+def _enters_node(view: PodSpecView, container: Container, entry: commandline.HostEntry) -> bool:
+    """Whether nsenter or chroot lands on the node: nsenter into pid 1's mount namespace in a pod
+    that shares the node's PIDs (or through the node's /proc on a hostPath), chroot into a
+    directory that is a hostPath of the node's `/`."""
+    if entry.program == "chroot" and entry.root:
+        behind = _host_path_behind(view, container, entry.root)
+        return behind is not None and behind[2] == paths.HOST_ROOT
+    host_pids = view.spec.get("hostPID") is True
+    if entry.joins_mount and entry.target == "1":
+        return host_pids
+    if entry.mount_file:
+        if paths.canonical(entry.mount_file) == HOST_MOUNT_NAMESPACE and host_pids:
+            return True
+        behind = _host_path_behind(view, container, entry.mount_file)
+        return behind is not None and behind[2] == HOST_MOUNT_NAMESPACE
+    return False
+
+
+def _host_docker_use(view: PodSpecView, container: Container, argv: tuple[str, ...]) -> tuple[str, str] | None:
+    """(the words that show it, reason) when `argv` runs Docker's CLI on the node itself, or manages
+    the node's Docker service, through nsenter, chroot or a mounted systemd socket; None otherwise."""
+    for words in commandline.simple_commands(list(argv)):
+        entry = commandline.host_entry(words)
+        if entry is not None and _enters_node(view, container, entry):
+            for inner in commandline.simple_commands(list(entry.command)):
+                service = _service_use(inner)
+                if service:
+                    return service, (f"{MANAGES_DOCKER_SERVICE} (`{service}`) through `{entry.phrase}`: "
+                                     "the node has no docker.service after the switch, and what this sets up for "
+                                     "Docker must be set up for containerd or CRI-O instead")
+                invocation = _docker_program_use(inner)
+                if invocation and not _docker_host_elsewhere(view, container):
+                    return invocation, (f"runs the node's own docker CLI (`{invocation}`) through `{entry.phrase}`: "
+                                        "it needs Docker installed and running on the node")
+            continue
+        service = _service_use(words)
+        if service:
+            for socket in SYSTEMD_SOCKETS:
+                behind = _host_path_behind(view, container, socket)
+                if behind is not None and behind[2] == socket:
+                    return service, (f"{MANAGES_DOCKER_SERVICE} (`{service}`) through the node's systemd "
+                                     f"({socket} is the node's, from the hostPath {behind[0].path}): the node has "
+                                     "no docker.service after the switch")
+    return None
+
+
+def _host_docker_command(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterable[Finding]:
+    # `docker`, `docker.service`, `cri-docker` all say "docker"; most pods do not, and cost no generator.
+    return _host_docker_findings(rule, view) if view.mentions_docker else ()
+
+
+def _host_docker_findings(rule: Rule, view: PodSpecView) -> Iterator[Finding]:
+    for container in view.containers:
+        sources = [("", "", container.command + container.args)]
+        sources += [(f"{probe.kind}: ", f"its {probe.kind} ", probe.command) for probe in container.exec_probes]
+        for prefix, subject, argv in sources:
+            use = _host_docker_use(view, container, argv)
             if use is None:
                 continue
             phrase, reason = use
@@ -474,30 +663,11 @@ def _docker_cli(rule: Rule, view: PodSpecView, settings: RuleSettings) -> Iterat
             )
 
 
-def _path_rule(rule_id: str, name: str, severity: str, summary: str, classify: PathClassifier) -> Rule:
-    def check(view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
-        return _host_path_findings(rule, view, settings, classify)
-
-    rule = Rule(rule_id, name, severity, summary, check)
-    return rule
-
-
-# A rule that builds its own findings, and so needs the rule's id, name and severity.
-PodRuleCheck = Callable[[Rule, PodSpecView, RuleSettings], Iterator[Finding]]
-
-
-def _pod_rule(rule_id: str, name: str, severity: str, summary: str, check: PodRuleCheck) -> Rule:
-    def bound(view: PodSpecView, settings: RuleSettings) -> Iterator[Finding]:
-        return check(rule, view, settings)
-
-    rule = Rule(rule_id, name, severity, summary, bound)
-    return rule
-
-
 RULES: tuple[Rule, ...] = (
     _path_rule("DS001", "docker-socket", "high",
                "hostPath of Docker's socket: docker.sock, dockershim.sock or cri-dockerd.sock "
-               "under /var/run or /run (also a parent directory mounted with that subPath)",
+               "under /var/run or /run (also a parent directory mounted with that subPath); on Windows "
+               "the named pipe `\\\\.\\pipe\\docker_engine` (or dockershim's, cri-dockerd's)",
                _docker_socket),
     _path_rule("DS002", "docker-socket-directory", "medium",
                "hostPath of a directory that holds Docker's socket: /var/run, /run, /var, "
@@ -509,16 +679,27 @@ RULES: tuple[Rule, ...] = (
                _host_root),
     _path_rule("DS004", "docker-data-directory", "medium",
                "hostPath of Docker's data directory /var/lib/docker or below it (containers/ holds "
-               "Docker's JSON logs; also a parent directory mounted with that subPath)",
+               "Docker's JSON logs; also a parent directory mounted with that subPath); on Windows "
+               "`C:\\ProgramData\\docker`",
                _docker_data_directory),
     _pod_rule("DS005", "docker-host-env", "high",
               "env var (DOCKER_HOST, DOCKER_URL, DOCKER_CLIENT_ADDRESS, DOCKER_SOCKET, DOCKER_SOCK) "
-              "pointing at the node's Docker: a socket on a hostPath mount, or tcp:// to the node's IP",
+              "pointing at the node's Docker: a socket (or npipe:// named pipe) on a hostPath mount, or tcp:// "
+              "to the node's IP",
               _docker_host_env),
     _pod_rule("DS006", "docker-cli", "medium",
               "command, args or exec probe that runs the docker CLI against a daemon (`docker ps`, "
               "also in `sh -c`), names docker.sock, or sets --probe.docker, --docker_only or --docker",
               _docker_cli),
+    _path_rule("DS007", "docker-config-directory", "medium",
+               "hostPath of the Docker daemon's configuration /etc/docker or below it (daemon.json, certs.d, "
+               "TLS keys; `C:\\ProgramData\\docker\\config` and `certs.d` on Windows): it configures dockerd only",
+               _docker_config_directory),
+    _pod_rule("DS008", "host-docker-command", "high",
+              "command or exec probe that runs the node's own docker CLI or manages its docker.service: "
+              "`nsenter -t 1 -m ... docker ps` with hostPID, `chroot /host docker ...` or `chroot /host "
+              "systemctl restart docker` into a hostPath of `/`, `systemctl ... docker` over the node's systemd socket",
+              _host_docker_command),
 )
 
 
@@ -536,7 +717,7 @@ class ConfigRule:
 
 
 CONFIG_RULES: tuple[ConfigRule, ...] = (
-    ConfigRule("DS009", "docker-config", "medium",
+    ConfigRule("DS009", "docker-agent-config", "medium",
                "configuration (a mounted ConfigMap, Helm values) that expects Docker: a log shipper parsing "
                "Docker's JSON lines (Fluent Bit `Parser docker`, Fluentd `@type json`, Filebeat `type: docker`, "
                "Promtail `docker: {}`) or reading /var/lib/docker/containers; high for Vector's `docker_logs` and "

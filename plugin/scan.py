@@ -12,11 +12,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from plugin import queries
+from plugin.claims import ClaimSource, pod_spec_view
 from plugin.log_config import CONFIG_KINDS
 from plugin.models import AgentRef, Finding, ObjectRef, ScannedObject, SourceObject, lower_severity
 from plugin.owners import WALKABLE_KINDS, controller_reference
-from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
+from plugin.podspec import TEMPLATE_KINDS, pod_spec_of
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
+from plugin.scheduling import placement_of
 
 if TYPE_CHECKING:
     from plugin.config_mounts import ConfigIndex
@@ -72,13 +74,15 @@ def covered_by_owner(kind: str, obj: dict) -> bool:
 
 
 def scanned_object(source: SourceObject, findings: Iterable[Finding], agent: AgentRef | None,
-                   default_namespace: str | None) -> ScannedObject:
-    """What the report keeps of a Pod or workload with findings: its identity, owners and findings."""
+                   default_namespace: str | None, spec: dict) -> ScannedObject:
+    """What the report keeps of a Pod or workload with findings: its identity, owners, findings
+    and, for a template or a pod not yet on a node, where it may be scheduled (`spec`: its pod spec)."""
     obj = source.obj
     name = queries.NAME.search(obj)
     namespace = queries.NAMESPACE.search(obj)
     is_pod = source.kind == "Pod"
     node = queries.NODE_NAME.search(obj) if is_pod else None
+    node = node if isinstance(node, str) and node else None
     owner_refs = queries.OWNER_REFERENCES.search(obj)
     uid = queries.UID.search(obj)
     return ScannedObject(
@@ -92,22 +96,23 @@ def scanned_object(source: SourceObject, findings: Iterable[Finding], agent: Age
         owner_references=tuple(r for r in owner_refs if isinstance(r, dict))
         if isinstance(owner_refs, list) else (),
         is_pod=is_pod,
-        node=node if isinstance(node, str) else None,
+        node=node,
         origin=source.origin,
         findings=tuple(findings),
         agent=agent,
+        placement=placement_of(source.kind, spec) if node is None else None,
     )
 
 
 def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
                  default_namespace: str | None = None, identify: Identify | None = None,
                  rules: tuple[Rule, ...] = RULES, into: ScanResult | None = None,
-                 configs: ConfigIndex | None = None) -> ScanResult:
+                 claims: ClaimSource | None = None, configs: ConfigIndex | None = None) -> ScanResult:
     """Scan Pods and workload templates; other kinds are ignored. `default_namespace` is given to
     objects that have none (manifests usually omit it; `kubectl apply` would use the current one).
     Only objects with findings are identified, so the catalogue costs nothing on clean pods.
     Results accumulate in `into` when given, so a source that fails midway loses nothing read.
-
+    With `claims`, host paths that objects reach through PersistentVolumeClaims are checked too.
     With `configs` (rule DS009), ConfigMaps and Helm values go to it, and so does every Pod and
     template, to learn which ConfigMaps each mounts; it decides what to keep of them."""
     result = into if into is not None else ScanResult()
@@ -126,14 +131,15 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
         if found is None:
             continue
         spec, template_metadata = found
-        findings = run_rules(PodSpecView(spec, template_metadata), settings, rules)
+        view = pod_spec_view(source.kind, source.obj, spec, template_metadata, default_namespace, claims)
+        findings = run_rules(view, settings, rules)
         if not findings:
             if configs is not None:
                 configs.add_workload(source, spec, template_metadata, None, default_namespace)
             continue
         agent = identify(spec, template_metadata) if identify else None
         findings, agent = mark_migrated(findings, agent)
-        scanned = scanned_object(source, findings, agent, default_namespace)
+        scanned = scanned_object(source, findings, agent, default_namespace, spec)
         result.scanned.append(scanned)
         if configs is not None:
             configs.add_workload(source, spec, template_metadata, scanned, default_namespace)

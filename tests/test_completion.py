@@ -91,6 +91,15 @@ def test_every_offered_output_format_is_accepted(command: str, tmp_path: Path) -
         assert refused not in _run_cli([command, "-o", value, *extra]), value
 
 
+def test_plan_completes_its_pool_labels_and_runtimes() -> None:
+    from plugin.plan import POOL_LABELS
+
+    assert names(complete(["plan", "--pool-label"], "")) == [*POOL_LABELS, "kubernetes.io/hostname"]
+    assert names(complete(["plan", "--pool-label"], "karp")) == ["karpenter.sh/nodepool", "karpenter.sh/provisioner-name"]
+    assert names(complete(["plan"], "--runtime=c")) == ["--runtime=containerd", "--runtime=cri-o"]
+    assert names(complete(["plan", "-o"], "")) == ["json", "markdown", "wide", "yaml"]
+
+
 def test_file_flags_leave_files_to_the_shell() -> None:
     result = complete(["scan", "-f"], "")
     assert (set(result.candidates), result.directive) == ({"yaml", "yml", "json"}, DIRECTIVE_FILTER_FILE_EXT)

@@ -1,5 +1,5 @@
-"""The commands: one module each (scan, explain, mounts, nodes, probe, version), holding its flags, its
-help, the pipeline it builds and its printing choices. `plugin.cli` only parses what comes
+"""The commands: one module each (scan, explain, mounts, nodes, plan, probe, version), holding its
+flags, its help, the pipeline it builds and its printing choices. `plugin.cli` only parses what comes
 before the command and dispatches here; each module is imported only when its command runs, so
 `--help` and `version` pay for nothing else.
 
@@ -15,7 +15,7 @@ import os
 from types import ModuleType
 
 # In the order `--help` lists them.
-NAMES = ("scan", "explain", "mounts", "nodes", "probe", "version")
+NAMES = ("scan", "explain", "mounts", "nodes", "plan", "probe", "version")
 
 
 def load(name: str) -> ModuleType:

@@ -69,16 +69,14 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
         from plugin.pipeline import explain_cluster
         from plugin.printers.escape import terminal_text
 
-        warnings: list[str] = []
         explanation = explain_cluster(connection_of(args), rule_settings(args), args.args,
-                                      read_configmaps=args.read_configmaps, warnings=warnings)
-        for warning in warnings:
+                                      read_configmaps=args.read_configmaps)
+        for warning in explanation.warnings:
             err.write(f"Warning: {terminal_text(warning)}\n")
-        problems = warnings
     from plugin.printers import describe
 
     if output:
         write_document(describe.explanation_document(explanation), output, out)
     else:
         describe.print_explanation(explanation, out)
-    return EXIT_INCOMPLETE if problems else EXIT_OK
+    return EXIT_INCOMPLETE if problems or explanation.warnings else EXIT_OK

@@ -8,7 +8,7 @@ import textwrap
 from typing import Any, TextIO
 
 from plugin.explain import Explanation, Migration, MigrationStep
-from plugin.printers.document import _ref
+from plugin.printers.document import ref_document
 from plugin.printers.escape import terminal_text
 from plugin.rules import CONFIG_RULES
 
@@ -48,7 +48,7 @@ def explanation_document(e: Explanation) -> dict[str, Any]:
     return {
         "kind": e.ref.kind, "name": e.ref.name, "namespace": e.ref.namespace, "node": e.node,
         **({"notFound": True} if not e.ref.found else {}), **({"note": e.note} if e.note else {}),
-        "ownerChain": [_ref(r) for r in e.owner_chain],
+        "ownerChain": [ref_document(r) for r in e.owner_chain],
         "dockerDependency": bool(e.findings),
         "findings": [{"rule": f.rule_id, "ruleName": f.rule_name, "severity": f.severity, "reason": f.reason,
                       "container": f.container, "volume": f.volume, "hostPath": f.host_path,

@@ -14,19 +14,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugin.models import SEVERITIES, ObjectRef, Origin, Report, ReportItem
+from plugin.models import SEVERITIES, AgentRef, ObjectRef, Origin, Report, ReportItem
 
 API_VERSION = "dockershim.kubectl.dev/v1alpha1"
 KIND = "DockerDependencyReport"
 
 
-def _ref(ref: ObjectRef) -> dict[str, Any]:
+def ref_document(ref: ObjectRef) -> dict[str, Any]:
+    """An owner as the json items name it: `kind`, `name`, `apiVersion` when known, `notFound`."""
     out: dict[str, Any] = {"kind": ref.kind, "name": ref.name}
     if ref.api_version:
         out["apiVersion"] = ref.api_version
     if not ref.found:
         out["notFound"] = True  # referenced, but deleted (or not in the input files)
     return out
+
+
+def agent_document(agent: AgentRef | None) -> dict[str, Any] | None:
+    """The agent as the json items carry it; None for an image the catalogue does not know."""
+    if agent is None:
+        return None
+    return {"id": agent.id, "name": agent.name, "evidence": agent.evidence, "strong": agent.strong,
+            "migrated": list(agent.migrated)}
 
 
 def _origin(origin: Origin) -> dict[str, Any]:
@@ -49,12 +58,9 @@ def item_document(item: ReportItem) -> dict[str, Any]:
     return {
         "context": item.context,
         "namespace": item.namespace,
-        "owner": _ref(item.owner),
-        "ownerChain": [_ref(r) for r in item.owner_chain],
-        "agent": None if item.agent is None else {
-            "id": item.agent.id, "name": item.agent.name, "evidence": item.agent.evidence,
-            "strong": item.agent.strong, "migrated": list(item.agent.migrated),
-        },
+        "owner": ref_document(item.owner),
+        "ownerChain": [ref_document(r) for r in item.owner_chain],
+        "agent": agent_document(item.agent),
         "pods": list(item.pods),
         "nodes": list(item.nodes),
         "nodeRuntimes": {n: r for n, r in zip(item.nodes, item.runtimes, strict=False) if r},

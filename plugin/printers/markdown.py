@@ -13,7 +13,7 @@ import re
 from typing import TextIO
 
 from plugin.explain import MigrationStep, workloads_migration
-from plugin.models import SEVERITIES, AgentRef, Report, ReportItem
+from plugin.models import SEVERITIES, Report, ReportItem
 from plugin.printers.escape import terminal_text
 from plugin.printers.summary import hidden_text, summary_document
 from plugin.printers.table import NONE, UNKNOWN, shown_host_path
@@ -84,11 +84,6 @@ def print_mounts_markdown(report: Report, out: TextIO) -> None:
     _write(lines + _not_seen(report), out)
 
 
-def _image_of(agent: AgentRef) -> str | None:
-    # A strong match's evidence is "image REF": its tag decides the version-bound steps.
-    return agent.evidence.removeprefix("image ") if agent.strong and agent.evidence.startswith("image ") else None
-
-
 def _step_lines(title: str, steps: tuple[MigrationStep, ...]) -> list[str]:
     if not steps:
         return []
@@ -108,7 +103,7 @@ def _migration_sections(report: Report) -> list[str]:
     for agent_id in sorted(a for a in by_agent if a is not None):
         items = by_agent[agent_id]
         migration = workloads_migration(agent_id, [i.finding for i in items],
-                                        [_image_of(i.agent) for i in items if i.agent])
+                                        [i.agent.image for i in items if i.agent])
         if migration is None or migration.agent is None:
             continue
         name = next(i.agent.name for i in items if i.agent)

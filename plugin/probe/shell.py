@@ -1,54 +1,21 @@
 """Does a line of shell (a cron entry, a unit's `ExecStart=`, a script's line) run the docker CLI
 against a daemon, or name Docker's socket? The docker subcommands that need the daemon are the
 rules' own (`plugin.rules.DOCKER_DAEMON_SUBCOMMANDS`), so the cluster and node sides agree; here
-the word must be a command (first in a simple command, after `sudo`, `exec`, `env A=b`, ...), so
-`echo docker ps`, `du -sh /var/lib/docker` and `crictl ps` are not taken for it.
+the word must be a command (first in a simple command, after `sudo`, `exec`, `env A=b`, ...: the
+definition of `plugin.commandline`, which DS008 uses too), so `echo docker ps`, `du -sh
+/var/lib/docker` and `crictl ps` are not taken for it.
 """
 
 from __future__ import annotations
 
 import re
 
+from plugin.commandline import basename, command_word
 from plugin.rules import DOCKER_DAEMON_SUBCOMMANDS, DOCKER_OPTIONS_WITH_VALUE
 
 _SEPARATORS = re.compile(r"\|\||&&|[;|&\n`()]|\$\(")
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-# Words that run the command after them: `sudo docker ps`, `timeout 60 docker pull x`.
-_WRAPPERS = frozenset({"sudo", "exec", "nohup", "env", "nice", "ionice", "time", "command", "xargs", "chronic",
-                       "setsid", "stdbuf", "flock", "timeout", "runuser", "su", "doas", "then", "do", "else",
-                       "if", "while", "until", "!", "{"})
-# Wrappers whose first plain word is an argument (a duration, a lock file), not the command.
-_WRAPPERS_WITH_ARGUMENT = frozenset({"timeout", "flock"})
-# Wrapper options that take the next word as their value: `sudo -u root docker ps`, `nice -n 10 ...`.
-_OPTIONS_WITH_VALUE = frozenset({"-u", "-g", "-n", "-c", "-s", "-k", "-w", "--user", "--group", "--signal"})
 DOCKER_SOCKET = re.compile(r"(?:/var)?/run/(?:docker|dockershim|cri-dockerd)\.sock|\bdocker\.sock\b")
 COMPOSE = frozenset({"docker-compose"})
-
-
-def _basename(word: str) -> str:
-    return word.rsplit("/", 1)[-1]
-
-
-def _command_word(words: list[str]) -> int | None:
-    """Index of the word that is the command of a simple command, past assignments and wrappers."""
-    index = 0
-    expect_argument = False
-    while index < len(words):
-        word = words[index]
-        if _ASSIGNMENT.match(word) or (word.startswith("-") and index > 0):
-            index += 2 if word in _OPTIONS_WITH_VALUE else 1
-            continue
-        name = _basename(word)
-        if expect_argument:
-            expect_argument = False
-            index += 1
-            continue
-        if name in _WRAPPERS:
-            expect_argument = name in _WRAPPERS_WITH_ARGUMENT
-            index += 1
-            continue
-        return index
-    return None
 
 
 def docker_invocation(line: str) -> str | None:
@@ -58,10 +25,10 @@ def docker_invocation(line: str) -> str | None:
         return None
     for command in _SEPARATORS.split(code):
         words = [w.strip("\"'") for w in command.split()]
-        start = _command_word(words)
+        start = command_word(words)
         if start is None:
             continue
-        name = _basename(words[start])
+        name = basename(words[start])
         if name in COMPOSE:
             return " ".join(words[start:start + 2])
         if name != "docker":

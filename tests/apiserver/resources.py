@@ -103,6 +103,12 @@ NAMESPACE = Resource(
     fields={"metadata.name": _NAME, "status.phase": _path("status", "phase")},
     field_error=_NOT_SUPPORTED,
 )
+# PersistentVolumes are cluster-scoped, their claims namespaced; the real server selects both by
+# the generic metadata fields, with the generic wording (unlike pods and nodes of the same group).
+PERSISTENT_VOLUME = Resource("PersistentVolume", "persistentvolumes", "", "v1", False, ("pv",),
+                             fields=dict(_META_FIELDS))
+PERSISTENT_VOLUME_CLAIM = Resource("PersistentVolumeClaim", "persistentvolumeclaims", "", "v1", True, ("pvc",),
+                                   fields=dict(_META_FIELDS))
 REPLICATION_CONTROLLER = Resource(
     "ReplicationController", "replicationcontrollers", "", "v1", True, ("rc",), ("all",),
     fields={**_META_FIELDS, "status.replicas": _path("status", "replicas")},
@@ -127,7 +133,7 @@ CRON_JOB = Resource("CronJob", "cronjobs", "batch", "v1", True, ("cj",), ("all",
 CONFIG_MAP = Resource("ConfigMap", "configmaps", "", "v1", True, ("cm",), fields=dict(_META_FIELDS))
 
 RESOURCES = (
-    POD, NODE, NAMESPACE, REPLICATION_CONTROLLER,
+    POD, NODE, NAMESPACE, PERSISTENT_VOLUME, PERSISTENT_VOLUME_CLAIM, REPLICATION_CONTROLLER,
     DEPLOYMENT, REPLICA_SET, DAEMON_SET, STATEFUL_SET,
     JOB, CRON_JOB, CONFIG_MAP,
 )

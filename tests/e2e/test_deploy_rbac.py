@@ -14,6 +14,7 @@ import yaml
 
 from plugin import cli
 from plugin.commands import load as load_command
+from plugin.sources.files import read_manifests
 from tests.apiserver import ApiServer, Policy, Rule
 from tests.e2e import cluster
 from tests.e2e.conftest import ROOT, Plugin
@@ -23,6 +24,8 @@ from tests.realapi.pool import POOL
 from tests.realapi.server import RealApiServer
 
 DEPLOY = ROOT / "deploy"
+# A Deployment whose claim is bound to a hostPath PersistentVolume: scan lists the PersistentVolumes.
+CLAIMED_SOCKET = ROOT / "tests" / "manifests" / "volumes" / "claimed-docker-socket.yaml"
 READ_VERBS = {"get", "list", "watch"}
 NEVER_READ = {"secrets", "configmaps", "serviceaccounts/token"}
 
@@ -56,6 +59,11 @@ def policy_from(role: dict, user: str, without: str | None = None) -> Policy:
     return Policy({user: rules})  # a ClusterRoleBinding: every namespace, and the cluster scope
 
 
+def rbac_objects() -> list[dict]:
+    """The e2e cluster, and a claimed host path so that every resource of the role is read."""
+    return cluster.objects() + [source.obj for source in read_manifests([str(CLAIMED_SOCKET)]).objects]
+
+
 def target(path: str) -> tuple[str, str, str] | None:
     """(apiGroup, resource, verb) of a request path; None for discovery."""
     parts = [p for p in path.split("?", 1)[0].split("/") if p]
@@ -75,11 +83,11 @@ def target(path: str) -> tuple[str, str, str] | None:
 
 
 @pytest.fixture(scope="module")
-def rbac_server(server_kind: str, cluster_objects: list[dict]) -> Iterator[tuple[ApiServer | RealApiServer, str]]:
+def rbac_server(server_kind: str) -> Iterator[tuple[ApiServer | RealApiServer, str]]:
     """The server, and the ServiceAccount's token. On the real server deploy/rbac.yaml is applied as
     written and the token is a bound ServiceAccount token from the TokenRequest API."""
     if server_kind == "real":
-        real = POOL.get("deploy-rbac", cluster.objects, policy=Policy({}))  # nobody but the admin may read
+        real = POOL.get("deploy-rbac", rbac_objects, policy=Policy({}))  # nobody but the admin may read
         subject = one("rbac.yaml", "ClusterRoleBinding")["subjects"][0]
         real.apply(documents("rbac.yaml"))
         yield real, real.service_account_token(subject["namespace"], subject["name"])
@@ -88,7 +96,7 @@ def rbac_server(server_kind: str, cluster_objects: list[dict]) -> Iterator[tuple
     probe = daemonset()
     probe["metadata"]["uid"] = "uid-ds-probe"  # the owner of probe_pod()'s pods
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
-    with ApiServer(cluster_objects + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
+    with ApiServer(rbac_objects() + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
                    tokens={"sa-token": service_account_user()}, policy=policy) as srv:
         srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = json.dumps(
             {"kind": "NodeProbeReport", "metadata": {"node": "node-1"}, "items": []})

@@ -17,7 +17,7 @@ def test_a_mistyped_command_gets_cobras_suggestions(plugin: Plugin) -> None:
                           "See 'kubectl dockershim --help' for usage.\n")
 
 
-@pytest.mark.parametrize("command", ["scan", "explain", "mounts", "nodes", "version"])
+@pytest.mark.parametrize("command", ["scan", "explain", "mounts", "nodes", "plan", "version"])
 def test_help_command_prints_that_commands_help(plugin: Plugin, command: str) -> None:
     helped = plugin.run("help", command)
     assert helped.returncode == 0
@@ -29,6 +29,7 @@ def test_help_command_prints_that_commands_help(plugin: Plugin, command: str) ->
 @pytest.mark.parametrize("args, command", [
     (["scan", "--bogus"], "scan"), (["explain", "--severity", "x", "pod"], "explain"),
     (["nodes", "-o", "sarif"], "nodes"), (["scan", "--severity", "critical"], "scan"),
+    (["plan", "--pool-label", ""], "plan"),
 ])
 def test_a_usage_error_names_the_commands_help(plugin: Plugin, args: list[str], command: str) -> None:
     result = plugin.run(*args)
@@ -43,7 +44,7 @@ def _help_examples(text: str) -> list[str]:
     return [line.strip() for line in section.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-@pytest.mark.parametrize("command", ["scan", "explain", "mounts", "nodes", "version"])
+@pytest.mark.parametrize("command", ["scan", "explain", "mounts", "nodes", "plan", "version"])
 def test_each_help_lists_its_own_flags_then_kubectls_in_a_block(plugin: Plugin, command: str) -> None:
     text = plugin.run(command, "--help").stdout
     own, _, connection = text.partition("Connection options (as kubectl's):\n")
@@ -57,6 +58,8 @@ def test_each_help_lists_its_own_flags_then_kubectls_in_a_block(plugin: Plugin, 
     assert "scan and mounts" not in namespace
     if command in ("scan", "mounts"):
         assert "comma-separated list" in namespace and "--all-contexts" in connection
+    elif command == "plan":  # several namespaces, one context
+        assert "comma-separated list" in namespace and "--all-contexts" not in text
     else:
         assert "comma-separated" not in namespace and "--all-contexts" not in text
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from plugin.cli import COMMANDS, main
+from plugin.sources.files import read_manifests
 from tests.apiserver import ApiServer, Fault, Policy, Rule
 from tests.e2e.conftest import Plugin
 from tests.e2e.test_log_configs import objects as log_shipper_objects
@@ -45,6 +46,7 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("explain", "ds/datadog", "-n", "monitoring"), {0}),
     (("explain", "deployment", "runner", "-n", "ci", "-o", "yaml"), {0}),
     (("explain", "cronjob/image-build", "-n", "ci"), {0}),
+    (("explain", "deployment/build-runner", "-n", "ci", "-o", "json"), {0}),  # lists the PersistentVolumes
     (("scan", "-A", "--read-configmaps", "-o", "json"), {0}),  # GETs the ConfigMaps log agents mount
     (("explain", "ds/fluent-bit", "-n", "logging", "--read-configmaps"), {0}),
     (("mounts", "-A"), {0}),
@@ -53,6 +55,9 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("nodes", "-o", "json"), {0}),
     (("nodes", "--probes"), {0}),  # lists the probe pods, GETs their logs
     (("nodes", "--probes", "-o", "json"), {0}),
+    (("plan",), {0}),  # scan -A's lists and one of the nodes
+    (("plan", "-n", "ci", "-o", "markdown", "--exit-code"), {3}),
+    (("plan", "--probes", "-o", "json"), {0}),  # and the probe pods' logs
     (("probe", "--root", "HOST_TREE"), {0}),  # reads a host, sends nothing
     (("version",), {0}),
     # error paths
@@ -60,8 +65,10 @@ REPLAY: list[tuple[tuple[str, ...], set[int]]] = [
     (("scan", "-n", "apps", "--as", "nobody"), {1}),  # impersonating a user who may read nothing
     (("scan", "-n", "kube-system"), {1}),  # answered 503 until the retries are used up
 ]
-OFFLINE = ("version", "probe")
-CONFIGMAP_GET = re.compile(r"/api/v1/namespaces/[a-z0-9-]+/configmaps/[a-z0-9.-]+")  # commands that send nothing, and take no --token
+CLAIMED_SOCKET = Path(__file__).resolve().parents[1] / "manifests" / "volumes" / "claimed-docker-socket.yaml"
+OFFLINE = ("version", "probe")  # commands that send nothing, and take no --token
+# What --read-configmaps may send: a GET of one named ConfigMap.
+CONFIGMAP_GET = re.compile(r"/api/v1/namespaces/[a-z0-9-]+/configmaps/[a-z0-9.-]+")
 BAD_TOKEN = (("scan", "-A"), {1})  # run with a token the server does not know: 401
 
 
@@ -72,7 +79,9 @@ def logged_server(cluster_objects: list[dict]) -> Iterator[ApiServer]:
     probe = daemonset()
     probe["metadata"]["uid"] = "uid-ds-probe"
     namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROBE_NAMESPACE}}
-    srv = ApiServer(cluster_objects + log_shipper_objects()
+    # A Deployment whose claim is bound to a hostPath PersistentVolume: scan and explain list those.
+    claimed = [source.obj for source in read_manifests([str(CLAIMED_SOCKET)]).objects]
+    srv = ApiServer(cluster_objects + claimed + log_shipper_objects()
                     + [namespace, probe, probe_pod("dockershim-node-probe-x1", "node-1")],
                     tokens=tokens, policy=Policy({**everyone, "bob": [Rule()], "nobody": []}))
     srv.pod_logs[(PROBE_NAMESPACE, "dockershim-node-probe-x1")] = '{"kind": "NodeProbeReport", "items": []}\n'
@@ -124,10 +133,12 @@ def test_every_command_sends_only_get_requests(logged_server: ApiServer, plugin_
         if "/configmaps" in record.path:  # one named ConfigMap, for a run that asked for them
             assert CONFIGMAP_GET.fullmatch(record.path) and "kube-root-ca.crt" not in record.path, record.path
             assert record.authenticated_user in configmap_readers, (record.authenticated_user, record.path)
-        # logs: only the node probes' (nodes --probes), never another pod's
+        # logs: only the node probes' (nodes --probes, plan --probes), never another pod's
         assert not record.path.endswith("/log") or record.path.startswith(
             f"/api/v1/namespaces/{PROBE_NAMESPACE}/pods/dockershim-node-probe-"), record.path
     assert any(r.path.endswith("/log") for r in log), "nodes --probes read no probe log"
+    # PersistentVolumes: listed (pods use claims), cluster-wide, as GETs like everything else.
+    assert any(r.path == "/api/v1/persistentvolumes" for r in log), "no command listed the PersistentVolumes"
     senders = {r.authenticated_user for r in log}
     for index, (args, _) in enumerate(REPLAY):
         if args[0] not in OFFLINE:

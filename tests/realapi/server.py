@@ -54,6 +54,8 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     "Node": ("api/v1", "nodes", False),
     "ServiceAccount": ("api/v1", "serviceaccounts", True),
     "Pod": ("api/v1", "pods", True),
+    "PersistentVolume": ("api/v1", "persistentvolumes", False),
+    "PersistentVolumeClaim": ("api/v1", "persistentvolumeclaims", True),
     "ReplicationController": ("api/v1", "replicationcontrollers", True),
     "Deployment": ("apis/apps/v1", "deployments", True),
     "ReplicaSet": ("apis/apps/v1", "replicasets", True),
@@ -71,6 +73,8 @@ _VERB_METHODS = {"get": "GET", "list": "GET", "watch": "GET", "create": "POST", 
 _AUDIT_POLICY = {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
                  "rules": [{"level": "Metadata"}]}
 _POLICY_LABEL = "kubectl-dockershim.test/policy"
+# Kinds whose `status` the loader writes through the status subresource, as their controllers would.
+_WITH_STATUS = frozenset({"Pod", "PersistentVolume", "PersistentVolumeClaim"})
 
 
 class ServerError(RuntimeError):
@@ -359,12 +363,32 @@ class RealApiServer:
         created = self.create(self._with_server_uids(obj))
         meta = created["metadata"]
         self.uids[(obj["kind"], meta.get("namespace", ""), meta["name"])] = meta["uid"]
-        if obj["kind"] == "Pod" and obj.get("status"):
-            # qosClass is the server's to compute (from the resources) and may not change afterwards.
-            wanted = {**obj["status"], "qosClass": created.get("status", {}).get("qosClass")}
+        if obj["kind"] == "Node":
+            self._as_the_node_controller_would(obj, created)
+        if obj["kind"] in _WITH_STATUS and obj.get("status"):
+            # No controller runs to write a status (a pod's phase, a volume's Bound): it is written as
+            # given. qosClass is the server's to compute (from the resources) and may not change afterwards.
+            wanted = dict(obj["status"])
+            if obj["kind"] == "Pod":
+                wanted["qosClass"] = created.get("status", {}).get("qosClass")
             status, body = self.request("PUT", rest_path(obj, named=True) + "/status", {**created, "status": wanted})
             if status != 200:
-                raise ServerError(f"status of Pod/{meta['name']}: {status} {body[:300]!r}")
+                raise ServerError(f"status of {obj['kind']}/{meta['name']}: {status} {body[:300]!r}")
+
+    def _as_the_node_controller_would(self, obj: Mapping[str, Any], created: dict[str, Any]) -> None:
+        """The TaintNodesByCondition admission plugin gives every new Node the
+        `node.kubernetes.io/not-ready:NoSchedule` taint, which the node lifecycle controller takes
+        off once the node reports Ready. No controller runs here: for a Node created Ready, the
+        loader takes it off, so the node is what a cluster's Ready node is (schedulable)."""
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+        wanted = list((obj.get("spec") or {}).get("taints") or [])
+        if not ready or (created.get("spec") or {}).get("taints", []) == wanted:
+            return
+        body = {**created, "spec": {**(created.get("spec") or {}), "taints": wanted}}
+        status, answer = self.request("PUT", rest_path(obj, named=True), body)
+        if status != 200:
+            raise ServerError(f"taints of Node/{created['metadata']['name']}: {status} {answer[:300]!r}")
 
     def _with_server_uids(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         body = json.loads(json.dumps(obj))

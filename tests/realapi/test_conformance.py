@@ -101,6 +101,19 @@ CASES = {
     "continue-without-version": Case("/api/v1/pods?limit=5&continue=e30"),
     "limit-not-a-number": Case("/api/v1/pods?limit=abc"),
     "limit-negative": Case("/api/v1/pods?limit=-1"),
+    # PersistentVolumes are cluster-scoped (scan lists them when pods use claims), claims namespaced.
+    "list-persistentvolumes": Case("/api/v1/persistentvolumes?limit=500"),
+    "forbidden-persistentvolumes": Case("/api/v1/persistentvolumes?limit=500", token="alice-token"),
+    "forbidden-persistentvolumes-namespace-user": Case("/api/v1/persistentvolumes", token="bob-token"),
+    "persistentvolumes-in-a-namespace": Case("/api/v1/namespaces/ci/persistentvolumes"),
+    "field-selector-persistentvolume-name": Case("/api/v1/persistentvolumes?fieldSelector=metadata.name%3Dx"),
+    "field-selector-persistentvolume-unknown": Case("/api/v1/persistentvolumes?fieldSelector=spec.bogus%3Dx"),
+    "field-selector-persistentvolume-namespace": Case(
+        "/api/v1/persistentvolumes?fieldSelector=metadata.namespace%3Dci"),
+    "list-persistentvolumeclaims": Case("/api/v1/namespaces/ci/persistentvolumeclaims"),
+    "field-selector-persistentvolumeclaim-unknown": Case(
+        "/api/v1/persistentvolumeclaims?fieldSelector=spec.volumeName%3Dx"),
+    "get-missing-persistentvolume": Case("/api/v1/persistentvolumes/nope"),
 }
 
 
