@@ -20,7 +20,8 @@ the server's audit log, and the server's own CPU time and memory are reported; t
 `scan -f` cases, which never reach a server, are left to the test-server report.
 
 It writes a Markdown report (machine, cluster, table, start-up, throughput, and the issue's
-targets met or not) and prints ratios to the floor. It is a benchmark, not a test: it fails
+targets met or not) as its own section of the file (`bench/sections.py`: the sections other
+scripts write there, such as `bench/probe.py`'s, are kept) and prints ratios to the floor. It is a benchmark, not a test: it fails
 (exit 1) only when a case fails to run, never because of a time. `--smoke` is a tiny run for CI.
 """
 
@@ -50,6 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `tests.apiserver` and `bench` are imported from the checkout
 
+from bench.sections import write_section  # noqa: E402
 from bench.synthetic import Shape, cluster_objects, write_manifests  # noqa: E402
 from tests.apiserver import ApiServer, RequestRecord  # noqa: E402
 
@@ -722,8 +724,8 @@ def write_report(path: Path, sizes: list[SizeResult], startup: list[Timing], fil
             lines += [f"## Profile of the plugin's scan at {size.shape.pods:,} pods", "",
                       "One run under cProfile (which slows it down): top functions by cumulative time, then by "
                       "own time.", "", "```", size.profile, "```", ""]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
+    # Its own section of the file: the other scripts' sections (bench/probe.py's, ...) stay.
+    write_section(path, "bench/run.py", "\n".join(lines), head=True)
 
 
 # -- main --------------------------------------------------------------------------------------------

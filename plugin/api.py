@@ -61,10 +61,13 @@ JSON = "application/json"
 # Lists of only the objects' metadata (the API server has served them since 1.15), with whole
 # objects as the fallback for a server or proxy that does not know the form.
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
-# Objects per page: kubectl's default chunk size; a metadata-only item is a few hundred bytes to
-# a couple of kilobytes, so 2,000 of them weigh about what 500 pods do.
+# Objects per page: kubectl's default chunk size. A metadata-only item is a few hundred bytes
+# where clients never wrote managedFields, so metadata pages grow to 2,000 items while they stay
+# within 4 MiB (about what 500 pods weigh); a real server's ReplicaSet metadata is 5 KB, most of
+# it managedFields listing every field of the template, and 2,000 of them decoded to 130 MB.
 PAGE = 500
 METADATA_PAGE = 2000
+METADATA_PAGE_BYTES = 4 << 20
 # The most one response may hold once decoded. The largest real answer is a page of 500 pods of
 # 64 KB each (big annotations, many containers): 32 MB. Eight times that leaves room for
 # fatter objects and whole-object fallbacks of metadata lists, and still fails long before memory
@@ -132,6 +135,36 @@ _TLS_VERIFY_REASONS = {
 }
 
 
+@dataclass
+class _SentEarly:
+    """A GET sent before its answer is wanted (the next page of a list): the response, with its
+    body still to read, or what sending it raised; its deadline, and when it was handed over."""
+
+    deadline: float | None
+    response: Any = None
+    error: Exception | None = None
+    handed_over: float = 0.0
+
+    def discard(self) -> None:
+        if self.response is not None:
+            self.response.close()  # its body unread: the connection cannot carry another request
+            self.response.release_conn()
+
+
+def _list_query(label_selector: str | None, field_selector: str | None, limit: int,
+                continue_token: str) -> list[tuple[str, str]]:
+    query: list[tuple[str, str]] = []
+    if label_selector:
+        query.append(("labelSelector", label_selector))
+    if field_selector:
+        query.append(("fieldSelector", field_selector))
+    if limit > 0:
+        query.append(("limit", str(limit)))
+    if continue_token:
+        query.append(("continue", continue_token))
+    return query
+
+
 class ApiClient:
     """GETs against one API server, as one user; `request_count` counts what was sent (every
     try). `retry` and `sleep` are replaceable so tests need not wait."""
@@ -160,11 +193,18 @@ class ApiClient:
 
     def list_pages(self, resource: Resource, namespace: str | None = None, *,
                    label_selector: str | None = None, field_selector: str | None = None,
-                   limit: int | None = None, metadata_only: bool = False) -> Iterator[list[dict[str, Any]]]:
+                   limit: int | None = None, metadata_only: bool = False,
+                   prefetch: bool = False) -> Iterator[list[dict[str, Any]]]:
         """Each page's `items`, as the pages arrive; namespace None lists across all namespaces.
         `metadata_only` asks for PartialObjectMetadata items (metadata, no spec or status): a
         caller must still accept whole objects, which an older server or a proxy may send.
-        `limit` defaults to `PAGE` objects per page (`METADATA_PAGE` for metadata); 0 is no limit.
+        `limit` defaults to `PAGE` objects per page; metadata pages then grow up to
+        `METADATA_PAGE` objects while they stay within `METADATA_PAGE_BYTES`. 0 is no limit.
+
+        `prefetch` asks for the next page as soon as this one is decoded, before it is handed
+        over: the server prepares and sends it, into the connection's buffers, while the caller
+        works on this one (for a caller that sends no other request meanwhile, such as a scan).
+        The time the caller spends between the two does not count against the request timeout.
 
         When the server expires the `continue` token (410) the list starts over once, and the
         objects already handed over are left out of the new pages: the caller sees every object
@@ -174,57 +214,65 @@ class ApiClient:
         the object itself)."""
         path = resource.path(_namespace_segment(namespace) if namespace else None)
         what = f"the list of {resource.qualified_plural}"
+        accept = METADATA_LIST if metadata_only else JSON
+        growing = limit is None and metadata_only
         if limit is None:
-            limit = METADATA_PAGE if metadata_only else PAGE
+            limit = PAGE
         continue_token = ""
         restarted = False
         handed_over: set[int] = set()
         tokens_seen: set[str] = set()  # of this pass over the list: a token seen again loops
         pages = 0
-        while True:
-            query: list[tuple[str, str]] = []
-            if label_selector:
-                query.append(("labelSelector", label_selector))
-            if field_selector:
-                query.append(("fieldSelector", field_selector))
-            if limit > 0:
-                query.append(("limit", str(limit)))
-            if continue_token:
-                query.append(("continue", continue_token))
-            status, body = self._get(path, query, METADATA_LIST if metadata_only else JSON, what=what)
-            if status == 410 and continue_token:
+        early: _SentEarly | None = None
+        try:
+            while True:
+                query = _list_query(label_selector, field_selector, limit, continue_token)
+                status, body = self._get(path, query, accept, what=what, early=early)
+                early = None
+                if status == 410 and continue_token:
+                    if restarted:
+                        raise self._masked(_expired_twice(resource))
+                    restarted, continue_token = True, ""
+                    tokens_seen.clear()
+                    continue
+                if status != 200:
+                    raise self._masked(_error_for(status, body, resource, None))
+                document = self._decoded(body, path, resource, None)
+                items = _list_items(document, resource, path)
+                if growing and items:
+                    limit = max(PAGE, min(METADATA_PAGE, METADATA_PAGE_BYTES * len(items) // max(len(body), 1)))
+                del body  # the caller's work on this page need not keep its bytes too
+                pages += 1
+                metadata = document.get("metadata") or {}
+                next_token = (metadata.get("continue") or "") if isinstance(metadata, dict) else ""
+                next_token = next_token if isinstance(next_token, str) else ""
+                if next_token:
+                    # Checked before this page is handed over: what a looping list read so far must
+                    # not look like the whole answer.
+                    if next_token in tokens_seen or next_token == continue_token:
+                        raise ApiError(f"error: the server sent the same continue token twice while listing "
+                                       f"{resource.qualified_plural} (page {pages}): the list would never end")
+                    if pages >= MAX_LIST_PAGES:
+                        raise ApiError(f"error: {what} has more than {MAX_LIST_PAGES:,} pages, more than any "
+                                       "cluster holds: not completed")
+                    tokens_seen.add(next_token)
                 if restarted:
-                    raise self._masked(_expired_twice(resource))
-                restarted, continue_token = True, ""
-                tokens_seen.clear()
-                continue
-            if status != 200:
-                raise self._masked(_error_for(status, body, resource, None))
-            document = self._decoded(body, path, resource, None)
-            items = _list_items(document, resource, path)
-            pages += 1
-            metadata = document.get("metadata") or {}
-            next_token = (metadata.get("continue") or "") if isinstance(metadata, dict) else ""
-            next_token = next_token if isinstance(next_token, str) else ""
-            if next_token:
-                # Checked before this page is handed over: what a looping list read so far must
-                # not look like the whole answer.
-                if next_token in tokens_seen or next_token == continue_token:
-                    raise ApiError(f"error: the server sent the same continue token twice while listing "
-                                   f"{resource.qualified_plural} (page {pages}): the list would never end")
-                if pages >= MAX_LIST_PAGES:
-                    raise ApiError(f"error: {what} has more than {MAX_LIST_PAGES:,} pages, more than any "
-                                   "cluster holds: not completed")
-                tokens_seen.add(next_token)
-            if restarted:
-                items = [item for item in items if _object_key(item) not in handed_over]
-            elif next_token or continue_token:  # a list of several pages: it may have to restart
-                handed_over.update(_object_key(item) for item in items)
-            if items or not restarted:
-                yield items
-            continue_token = next_token
-            if not continue_token:
-                return
+                    items = [item for item in items if _object_key(item) not in handed_over]
+                elif next_token or continue_token:  # a list of several pages: it may have to restart
+                    handed_over.update(_object_key(item) for item in items)
+                if next_token and prefetch:
+                    early = self._send_early(path, _list_query(label_selector, field_selector, limit, next_token),
+                                             accept)
+                if items or not restarted:
+                    yield items
+                # One page at a time: this one is let go before the next is decoded.
+                del items, document, metadata
+                continue_token = next_token
+                if not continue_token:
+                    return
+        finally:
+            if early is not None:  # the caller stopped reading: the page asked for is not wanted
+                early.discard()
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
         """One object, or None when the server says 404."""
@@ -269,18 +317,43 @@ class ApiClient:
             raise self._masked(_error_for(status, body, PODS, name))
         return body[:limit_bytes].decode("utf-8", "replace")
 
+    def _send_early(self, path: str, query: list[tuple[str, str]], accept: str) -> _SentEarly:
+        """Send the first try of a GET whose answer is read later, by `_get(..., early=...)`:
+        whatever sending raised is kept to be raised there, where the retries are decided."""
+        timeout = self._connection.timeout
+        deadline = time.monotonic() + timeout if timeout else None
+        early = _SentEarly(deadline)
+        try:
+            early.response = self._send(self._server + path + (f"?{urlencode(query)}" if query else ""), accept,
+                                        deadline)
+        except Exception as err:  # noqa: BLE001 - raised again by _get, which words it
+            early.error = err
+        early.handed_over = time.monotonic()
+        return early
+
     def _get(self, path: str, query: list[tuple[str, str]], accept: str = JSON, *,
-             what: str) -> tuple[int, bytes]:
+             what: str, early: _SentEarly | None = None) -> tuple[int, bytes]:
         """Send one GET, retrying what `RetryPolicy` covers; returns the last (status, body).
         The only place a request is made. `what` names the answer in errors (`the list of pods`).
         Each try must be over, body included, within the request timeout."""
         url = self._server + path + (f"?{urlencode(query)}" if query else "")
         attempt = 0
         while True:
-            timeout = self._connection.timeout
-            deadline = time.monotonic() + timeout if timeout else None
+            if early is not None:
+                sent, early = early, None
+                # Sent while the caller was busy: only the time since it came back to it counts.
+                deadline = None if sent.deadline is None else sent.deadline + time.monotonic() - sent.handed_over
+            else:
+                sent = None
+                timeout = self._connection.timeout
+                deadline = time.monotonic() + timeout if timeout else None
             try:
-                response = self._send(url, accept, deadline)
+                if sent is None:
+                    response = self._send(url, accept, deadline)
+                elif sent.error is not None:
+                    raise sent.error
+                else:
+                    response = sent.response
                 body = _read_body(response, deadline, what)
             except _NotSent as err:
                 raise self._masked(err.error) from None

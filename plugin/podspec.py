@@ -8,10 +8,13 @@ missing, null or mistyped fields by dropping what cannot be read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from plugin import paths, queries
+
+_T = TypeVar("_T")
 
 _TEMPLATE_KINDS = frozenset(
     {"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Job", "ReplicationController"}
@@ -160,6 +163,101 @@ def _exec_probes(value: object) -> tuple[ExecProbe, ...]:
     return tuple(ExecProbe(kind, command) for kind, command in found if command)
 
 
+class _computed_once(Generic[_T]):
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first read,
+    once per pod and property: a tenth of the scan of a pod). The value is stored in the
+    instance's `__dict__`, which every later read finds first."""
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> _T:
+        value = instance.__dict__[self._name] = self._compute(instance)
+        return value
+
+
+def host_path_volumes(spec: dict) -> tuple[HostPathVolume, ...]:
+    """The hostPath volumes of a pod spec that have a name and a path, as `PodSpecView` keeps
+    them from `queries.HOST_PATH_VOLUMES`, read in one loop: most pods have a few volumes and
+    none of them a hostPath, and the query cost the scan of every pod. (A path is read only from
+    a mapping, so `[?hostPath]`'s test for a true value adds nothing here.) `tests/test_podspec_fast.py`
+    holds the two equal."""
+    volumes = spec.get("volumes")
+    if not isinstance(volumes, list):
+        return ()
+    found = []
+    for volume in volumes:
+        host_path = volume.get("hostPath") if isinstance(volume, dict) else None
+        if not isinstance(host_path, dict):
+            continue
+        name, path, kind = volume.get("name"), host_path.get("path"), host_path.get("type")
+        if isinstance(name, str) and isinstance(path, str) and path:
+            found.append(HostPathVolume(name, path, kind if isinstance(kind, str) else None))
+    return tuple(found)
+
+
+def _collect_words(container: object, words: list) -> None:
+    """Add to `words` what `queries.CLIENT_WORDS` reads of one container: its env names, its
+    command, args and exec probe commands, each flattened once (a field that is not a list is
+    one word itself)."""
+    if not isinstance(container, dict):
+        return  # the query reads no field of anything else
+    env = container.get("env")
+    if isinstance(env, list):
+        try:
+            words.extend([entry["name"] for entry in env])  # the usual shape, at C speed
+        except (TypeError, KeyError):
+            for entry in env:
+                if isinstance(entry, dict):
+                    words.append(entry.get("name"))
+                elif isinstance(entry, list):  # `env[]` flattens a list inside the list
+                    words.extend(item.get("name") for item in entry if isinstance(item, dict))
+    for field in ("command", "args"):
+        value = container.get(field)
+        if isinstance(value, list):
+            words.extend(value)
+        elif value is not None:  # a None would only cost the quick search below
+            words.append(value)
+    for probe in PROBE_KINDS:
+        handler = container.get(probe)
+        if handler is None:
+            continue
+        handler = handler.get("exec") if isinstance(handler, dict) else None
+        value = handler.get("command") if isinstance(handler, dict) else None
+        if isinstance(value, list):
+            words.extend(value)
+        elif value is not None:
+            words.append(value)
+
+
+def mentions_docker(spec: dict) -> bool:
+    """Whether any env name, command, argument or exec probe of the spec's containers says
+    "docker": `queries.CLIENT_WORDS`, which lists those words, evaluated by hand, because it
+    runs on every pod and the query builds every list it flattens. The containers are what the
+    query reaches: the items of each container list (and of lists inside it), or a container
+    field that is a single mapping. The words are searched in one string, which a newline, in
+    no word's lower case "docker", keeps apart. `tests/test_podspec_fast.py` holds it equal to
+    the query on random documents."""
+    words: list = []
+    for field in ("containers", "initContainers", "ephemeralContainers"):
+        containers = spec.get(field)
+        if not isinstance(containers, list):
+            _collect_words(containers, words)
+            continue
+        for container in containers:
+            if isinstance(container, list):
+                for item in container:
+                    _collect_words(item, words)
+            else:
+                _collect_words(container, words)
+    try:
+        return "docker" in "\n".join(words).lower()
+    except TypeError:  # a word that is no string (null, a number, a list): only strings count
+        return any(isinstance(word, str) and "docker" in word.lower() for word in words)
+
+
 class PodSpecView:
     """A pod spec with its fields extracted once, for all rules to share."""
 
@@ -167,23 +265,17 @@ class PodSpecView:
         self.spec = spec
         self.metadata = metadata or {}
 
-    @cached_property
+    @_computed_once
     def host_path_volumes(self) -> tuple[HostPathVolume, ...]:
-        found = queries.HOST_PATH_VOLUMES.search(self.spec) or []
-        return tuple(
-            HostPathVolume(v["name"], v["path"], v["type"] if isinstance(v["type"], str) else None)
-            for v in found
-            if isinstance(v.get("name"), str) and isinstance(v.get("path"), str) and v["path"]
-        )
+        return host_path_volumes(self.spec)
 
-    @cached_property
+    @_computed_once
     def mentions_docker(self) -> bool:
         """Whether any env name, command, argument or exec probe says "docker". Rules about the
         Docker client check this first: most pods do not, and skip the full container extraction."""
-        words = queries.CLIENT_WORDS.search(self.spec) or []
-        return any(isinstance(w, str) and "docker" in w.lower() for w in words)
+        return mentions_docker(self.spec)
 
-    @cached_property
+    @_computed_once
     def containers(self) -> tuple[Container, ...]:
         result = []
         for role, query in (("container", queries.CONTAINERS), ("init", queries.INIT_CONTAINERS),

@@ -47,6 +47,9 @@ ADMIN_TOKEN = "admin-token"
 DEFAULT_TOKENS = {"admin-token": "admin", "alice-token": "alice", "bob-token": "bob", "viewer-token": "viewer"}
 ADMIN_GROUPS = ("system:masters",)
 START_TIMEOUT = 180.0
+# Threads creating objects at once while loading (each over its own keep-alive connection):
+# enough to keep both of the machine's cores busy with the server's work.
+LOAD_WORKERS = 24
 
 # kind -> (group/version path prefix, plural, namespaced)
 KINDS: dict[str, tuple[str, str, bool]] = {
@@ -179,10 +182,10 @@ class RealApiServer:
                 self.allow_everyone()
             else:
                 self.apply_policy(self.policy)
+            self.clear_requests()
         except BaseException:
             self.stop()
             raise
-        self.clear_requests()
         return self
 
     def _start_etcd(self, binaries: Binaries) -> None:
@@ -350,12 +353,17 @@ class RealApiServer:
 
     # --- objects ------------------------------------------------------------------------------------
 
-    def load(self, objects: Iterable[Mapping[str, Any]], workers: int = 4) -> None:
+    def load(self, objects: Iterable[Mapping[str, Any]], workers: int = LOAD_WORKERS) -> None:
         """Create `objects`: namespaces and the ServiceAccounts that pods name first (what the
         service-account controller would have made: pods are admitted only with them), then the
-        other objects in order (owners before what they own), then the pods, `workers` at a time.
-        ownerReferences get the uids the server gave their owners; a pod's `status`, which create
-        ignores, is written through the status subresource."""
+        other objects, owners before what they own, then the pods. ownerReferences get the uids
+        the server gave their owners; a pod's `status`, which create ignores, is written through
+        the status subresource.
+
+        Each of those steps sends its requests from `workers` threads at once, each thread over
+        its own keep-alive connection: one at a time, the server and the client wait for each
+        other and 100,000 pods took 40 minutes. Objects of one step never depend on each other:
+        the non-pod objects go in levels, each level owned only by the levels before it."""
         started = time.monotonic()
         objects = list(objects)
         # CustomResourceDefinitions first, each served before anything else is created, so that
@@ -372,19 +380,53 @@ class RealApiServer:
             pod_spec = spec if obj["kind"] == "Pod" else (template.get("template") or {}).get("spec") or {}
             if pod_spec.get("serviceAccountName"):
                 accounts.add((str(obj["metadata"].get("namespace") or "default"), str(pod_spec["serviceAccountName"])))
-        for name in sorted(namespaces):
-            self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, exist_ok=True)
-        for namespace, name in sorted(accounts):
-            self.create({"apiVersion": "v1", "kind": "ServiceAccount",
-                         "metadata": {"name": name, "namespace": namespace}}, exist_ok=True)
-        for obj in objects:
-            if obj["kind"] not in ("Namespace", "Pod"):
-                self._create_recorded(obj)
-        pods = [obj for obj in objects if obj["kind"] == "Pod"]
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for _ in pool.map(self._create_recorded, pods):
-                pass
+            def each(create: Any, items: Iterable[Any]) -> None:
+                for _ in pool.map(create, items):  # an error of any of them is raised here
+                    pass
+
+            each(lambda name: self.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                                          exist_ok=True), sorted(namespaces))
+            each(lambda account: self.create({"apiVersion": "v1", "kind": "ServiceAccount",
+                                              "metadata": {"name": account[1], "namespace": account[0]}},
+                                             exist_ok=True), sorted(accounts))
+            for level in self._owner_levels([obj for obj in objects if obj["kind"] not in ("Namespace", "Pod")]):
+                each(self._create_recorded, level)
+            each(self._create_recorded, [obj for obj in objects if obj["kind"] == "Pod"])
         self.load_seconds = time.monotonic() - started
+
+    def _owner_key(self, reference: Mapping[str, Any], namespace: str) -> tuple[str, str, Any]:
+        """(type key, namespace, name) of the owner a reference names, as `uids` keys it: an owner
+        of a cluster-scoped kind has no namespace."""
+        key = type_key(str(reference.get("kind")), str(reference.get("apiVersion") or ""))
+        scope = namespace if (self.custom_kinds.get(key) or KINDS.get(reference.get("kind"), ("", "", True)))[2] else ""
+        return key, scope, reference.get("name")
+
+    def _owner_levels(self, objects: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+        """`objects` in levels: the first owned by none of them, each next one only by objects of
+        the levels before it (Deployments, then their ReplicaSets). Within a level, objects keep
+        their order; a reference cycle (which no server accepts anyway) ends where it closes."""
+        index = {(type_key(o["kind"], str(o.get("apiVersion") or "")),
+                  str(o["metadata"].get("namespace") or "") if self._namespaced(o) else "", o["metadata"]["name"]): i
+                 for i, o in enumerate(objects)}
+        depth: dict[int, int] = {}
+
+        def level(i: int, seen: frozenset[int]) -> int:
+            if i not in depth:
+                metadata = objects[i]["metadata"]
+                owners = {index.get(self._owner_key(ref, str(metadata.get("namespace") or "")))
+                          for ref in metadata.get("ownerReferences") or [] if isinstance(ref, Mapping)}
+                depth[i] = max((level(j, seen | {i}) + 1 for j in owners if j is not None and j not in seen | {i}),
+                               default=0)
+            return depth[i]
+
+        levels: list[list[Mapping[str, Any]]] = []
+        for i, obj in enumerate(objects):
+            n = level(i, frozenset())
+            while len(levels) <= n:
+                levels.append([])
+            levels[n].append(obj)
+        return levels
 
     def _namespaced(self, obj: Mapping[str, Any]) -> bool:
         key = type_key(obj["kind"], str(obj.get("apiVersion") or ""))
@@ -424,12 +466,21 @@ class RealApiServer:
             self._as_the_node_controller_would(obj, created)
         if obj["kind"] in _WITH_STATUS and obj.get("status"):
             # No controller runs to write a status (a pod's phase, a volume's Bound): it is written as
-            # given. qosClass is the server's to compute (from the resources) and may not change afterwards.
+            # given. The status subresource takes only the metadata and the status from what it is
+            # sent (the spec stays the server's), so a pod's spec is left out: 100,000 of them
+            # decoded again cost the server more than their statuses. The metadata is the created
+            # one, with what admission added (the node's topology labels), less managedFields,
+            # which are then kept as they are rather than decoded and checked again. A pod's
+            # qosClass is the server's to compute (from the resources) and may not change
+            # afterwards: left empty, it stays as computed.
             wanted = dict(obj["status"])
+            update: dict[str, Any] = {**created, "status": wanted}
             if obj["kind"] == "Pod":
-                wanted["qosClass"] = created.get("status", {}).get("qosClass")
+                wanted.pop("qosClass", None)
+                update = {"apiVersion": created.get("apiVersion", "v1"), "kind": "Pod", "spec": {}, "status": wanted,
+                          "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
             status, body = self.request("PUT", rest_path(obj, named=True, custom=self.custom_kinds) + "/status",
-                                        {**created, "status": wanted})
+                                        update)
             if status != 200:
                 raise ServerError(f"status of {obj['kind']}/{meta['name']}: {status} {body[:300]!r}")
 
@@ -449,8 +500,11 @@ class RealApiServer:
             raise ServerError(f"taints of Node/{created['metadata']['name']}: {status} {answer[:300]!r}")
 
     def _with_server_uids(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        body = json.loads(json.dumps(obj))
-        metadata = body.setdefault("metadata", {})
+        """The body to create `obj` with: a copy of what is changed here, the rest shared with
+        `obj`, which stays as it was (copying 100,000 pods whole cost the loader more than
+        sending them)."""
+        body = dict(obj)
+        metadata = body["metadata"] = dict(body.get("metadata") or {})
         metadata.pop("uid", None)
         metadata.pop("resourceVersion", None)
         namespace = metadata.get("namespace", "")
@@ -458,19 +512,23 @@ class RealApiServer:
         if body["kind"] == "Job" and not spec.get("manualSelector"):
             # The server makes a Job's selector and its template's controller-uid labels from the uid
             # it gives the Job, and refuses ones made for another uid (as a dumped Job has).
+            spec = body["spec"] = dict(spec)
             spec.pop("selector", None)
-            labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+            template = spec["template"] = dict(spec.get("template") or {})
+            template_metadata = template["metadata"] = dict(template.get("metadata") or {})
+            labels = template_metadata["labels"] = dict(template_metadata.get("labels") or {})
             for key in ("controller-uid", "batch.kubernetes.io/controller-uid", "job-name",
                         "batch.kubernetes.io/job-name"):
                 labels.pop(key, None)
         if body["kind"] == "Pod" and spec.get("priorityClassName"):
             # Priority admission computes both from the class and refuses values that differ.
+            spec = body["spec"] = dict(spec)
             spec.pop("priority", None)
             spec.pop("preemptionPolicy", None)
+        if metadata.get("ownerReferences"):
+            metadata["ownerReferences"] = [dict(ref) for ref in metadata["ownerReferences"]]
         for ref in metadata.get("ownerReferences") or []:
-            key = type_key(str(ref.get("kind")), str(ref.get("apiVersion") or ""))
-            scope = namespace if (self.custom_kinds.get(key) or KINDS.get(ref.get("kind"), ("", "", True)))[2] else ""
-            uid = self.uids.get((key, scope, ref.get("name")))
+            uid = self.uids.get(self._owner_key(ref, namespace))
             if uid:
                 ref["uid"] = uid
         return body
