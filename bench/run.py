@@ -21,8 +21,9 @@ the server's audit log, and the server's own CPU time and memory are reported; t
 
 It writes a Markdown report (machine, cluster, table, start-up, throughput, and the issue's
 targets met or not) as its own section of the file (`bench/sections.py`: the sections other
-scripts write there, such as `bench/probe.py`'s, are kept) and prints ratios to the floor. It is a benchmark, not a test: it fails
-(exit 1) only when a case fails to run, never because of a time. `--smoke` is a tiny run for CI.
+scripts write there, such as `bench/probe.py`'s, are kept) and prints ratios to the floor. It is a
+benchmark, not a test: it fails (exit 1) only when a case fails to run, never because of a time.
+`--smoke` is a tiny run for CI.
 """
 
 from __future__ import annotations
