@@ -7,10 +7,9 @@ through cri-dockerd), two on containerd, and one Docker pool tainted so that onl
 the taint lands there; everything else is `bench/synthetic.py`'s cluster as `bench/run.py` measures
 it. `kubectl-dockershim scan -A -o json` and `kubectl-dockershim plan -o json` run round-robin,
 each run a fresh process measured by `bench/measure.py` (wall time, peak RSS) and by its CPU time,
-the server's request log cleared before it. It writes its own section of docs/benchmarks.md, between
-`<!-- BEGIN plan -->` and `<!-- END plan -->` (replacing only that section; `bench/run.py`
-rewrites the rest of the file and does not keep it, so run this after it). A benchmark, not a
-test: it fails only when a command fails or answers what it should not, never because of a time.
+the server's request log cleared before it. It writes its own section of docs/benchmarks.md
+(`bench/sections.py`: it replaces only that section, and the other scripts keep it). A benchmark,
+not a test: it fails only when a command fails or answers what it should not, never because of a time.
 """
 
 from __future__ import annotations
@@ -33,12 +32,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.sections import write_section  # noqa: E402
 from bench.synthetic import Shape, cluster_objects  # noqa: E402
 from tests.apiserver import ApiServer  # noqa: E402
 
 PLUGIN = ROOT / "kubectl-dockershim"
 MEASURE = ROOT / "bench" / "measure.py"
-BEGIN, END = "<!-- BEGIN plan -->", "<!-- END plan -->"
+SECTION = "bench/plan.py"  # its section of the report (bench/sections.py)
 TARGET_RATIO = 1.10  # the issue's: at most 10% more than scan -A
 POOL_LABEL = "eks.amazonaws.com/nodegroup"
 # (pool, containerRuntimeVersion, kubeletVersion, taints)
@@ -146,7 +146,7 @@ def section(shape: Shape, runs: int, results: dict[str, dict[str, Any]], table_p
     extra = Counter(plan["paths"]) - Counter(table_paths)
     missing = Counter(table_paths) - Counter(plan["paths"])
     lines = [
-        BEGIN, "## `plan` against `scan -A`", "",
+        "## `plan` against `scan -A`", "",
         "Written by `python bench/plan.py` into its own section (`bench/run.py` rewrites the rest of this file and "
         "does not keep it: run `bench/plan.py` after it).", "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (Python {platform.python_version()}, "
@@ -186,21 +186,9 @@ def section(shape: Shape, runs: int, results: dict[str, dict[str, Any]], table_p
         f"({stage['workloads']:.0f} workloads with findings placed on those nodes, their first steps) "
         f"{stage['build'] * 1000:.0f} ms: {(stage['convert'] + stage['build']) / statistics.median(scan['cpu']):.1%} "
         "of `scan -A`'s median CPU time (the node list itself, which `scan -A -o json` reads as well, not "
-        "counted).", END,
+        "counted).",
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace the section between the markers (or append it), leaving the rest of the file as it is."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    if BEGIN in current and END in current:
-        before, rest = current.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
-        current = before + text + ("\n" + after if after else "")
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    path.write_text(current, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -243,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         stage = plan_stage(env["KUBECONFIG"])
         print(f"   plan stage: nodes {stage['convert'] * 1000:.0f} ms, plan {stage['build'] * 1000:.0f} ms", flush=True)
     text = section(shape, args.runs, results, table_paths, load, stage)
-    write_section(Path(args.out), text)
+    write_section(Path(args.out), SECTION, text)
     ratio = statistics.median(results["plan"]["walls"]) / statistics.median(results["scan"]["walls"])
     cpu = statistics.median(results["plan"]["cpu"]) / statistics.median(results["scan"]["cpu"])
     print(f"plan / scan -A: {ratio:.3f} wall, {cpu:.3f} CPU; written to {args.out}", flush=True)

@@ -416,7 +416,8 @@ class ApiClient:
 
         headers = urllib3.HTTPHeaderDict()
         headers.add("Accept", accept)
-        headers.add("Accept-Encoding", "gzip")
+        if self._connection.compression:
+            headers.add("Accept-Encoding", "gzip")
         headers.add("User-Agent", USER_AGENT)
         authorization = self._connection.authorization()  # a failed exec plugin: ConfigError, not retried
         if authorization:

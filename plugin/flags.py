@@ -49,6 +49,7 @@ _CONNECTION_FLAGS = (
     Flag("--tls-server-name", "Server name to use for certificate validation.", metavar="NAME"),
     Flag("--request-timeout", "How long to wait for one request (e.g. 30s, 1m; 0 = no timeout).",
          metavar="DURATION"),
+    Flag("--disable-compression", "Do not ask the server to compress its answers (gzip).", kind="bool"),
 )
 
 CONNECTION_FLAGS = tuple(replace(f, connection=True) for f in _CONNECTION_FLAGS)

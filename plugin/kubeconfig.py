@@ -78,6 +78,7 @@ class ConnectionFlags:
     insecure_skip_tls_verify: bool = False
     tls_server_name: str | None = None
     request_timeout: str | None = None  # kubectl form: "0" (none), "30", "30s", "1m", "2h"
+    disable_compression: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class Connection:
     exec_config: dict[str, Any] | None = field(default=None, repr=False)
     # Every credential value known for this user, masked in any message (see `redact`).
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    # Whether to ask for gzip answers: as kubectl, unless the cluster's `disable-compression`
+    # or --disable-compression says not to (on a fast link, compressing only costs the server).
+    compression: bool = True
 
     def authorization(self) -> str | None:
         """The `Authorization` header value, or None.
@@ -275,7 +279,8 @@ def load_connection(flags: ConnectionFlags, environ: Mapping[str, str] | None = 
     return Connection(configuration=configuration, context=context_name, namespace=namespace,
                       server=server, headers=headers, timeout=timeout,
                       exec_config=exec_config if isinstance(exec_config, dict) else None,
-                      secrets=secret_values(user, configuration))
+                      secrets=secret_values(user, configuration),
+                      compression=cluster.get("disable-compression") is not True)
 
 
 def _check_namespaces(namespace: str) -> str:
@@ -461,6 +466,8 @@ def _cluster_with_overrides(kubeconfig: _Kubeconfig, name: str, flags: Connectio
             cluster.pop("certificate-authority-data", None)
     if flags.tls_server_name:
         cluster["tls-server-name"] = flags.tls_server_name
+    if flags.disable_compression:
+        cluster["disable-compression"] = True
     if not cluster.get("server"):
         if name:
             raise ConfigError(f'error: no server found for cluster "{name}"')
@@ -696,7 +703,7 @@ def _in_cluster_connection(flags: ConnectionFlags, env: Mapping[str, str], files
     namespace = _check_namespaces(flags.namespace or _in_cluster_namespace(env, files))
     return Connection(configuration=configuration, context=None, namespace=namespace, server=server,
                       headers=_impersonation_headers({}, flags, ""), timeout=timeout,
-                      secrets=secret_values({}, configuration))
+                      secrets=secret_values({}, configuration), compression=not flags.disable_compression)
 
 
 def _in_cluster_namespace(env: Mapping[str, str], files: InClusterFiles) -> str:

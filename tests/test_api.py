@@ -7,6 +7,7 @@ import socket
 import stat
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,6 +103,42 @@ def test_pages_follow_continue(server: ApiServer, tmp_path: Path, home: Path) ->
     tokens = [r.query["continue"][0] for r in log[1:]]
     assert len(set(tokens)) == 2 and all(tokens)
     assert api.request_count == 3
+
+
+def test_prefetch_asks_for_the_next_page_before_handing_this_one_over(server: ApiServer, tmp_path: Path,
+                                                                      home: Path) -> None:
+    api = connect(server, tmp_path, home)
+    pages = api.list_pages(PODS, "default", limit=2, prefetch=True)
+    first = next(pages)
+    assert len(first) == 2 and api.request_count == 2  # page 2 is on its way while page 1 is read
+    rest = list(pages)
+    assert [len(p) for p in [first, *rest]] == [2, 2, 1]
+    assert sorted(names([first, *rest])) == ["db-0", "db-1", "web-0", "web-1", "web-2"]
+    log = server.requests
+    assert [r.query.get("limit") for r in log] == [["2"]] * 3 and api.request_count == 3
+    assert "continue" not in log[0].query and all(r.query.get("continue") for r in log[1:])
+
+
+def test_time_the_caller_spends_on_a_prefetched_page_is_not_the_request_s(server: ApiServer, tmp_path: Path,
+                                                                          home: Path) -> None:
+    api = connect(server, tmp_path, home, request_timeout="1s")
+    pages = api.list_pages(PODS, "default", limit=2, prefetch=True)
+    found = []
+    for page in pages:
+        time.sleep(1.2)  # longer than the timeout, while the next page waits in the connection
+        found += page
+    assert len(found) == 5 and api.request_count == 3
+
+
+def test_a_list_left_unfinished_closes_the_page_it_asked_for(server: ApiServer, tmp_path: Path, home: Path) -> None:
+    api = connect(server, tmp_path, home)
+    pages = api.list_pages(PODS, "default", limit=2, prefetch=True)
+    assert len(next(pages)) == 2
+    pages.close()  # the answer to the second request is never read: its connection is closed, not reused
+    pool = api._pool.connection_from_url(server.url)
+    assert pool.pool is not None and pool.pool.qsize() == pool.pool.maxsize  # none left checked out
+    assert len(names(api.list_pages(PODS, "default", limit=2))) == 5
+    assert api.request_count == 5
 
 
 def test_all_namespaces_and_cluster_scoped(server: ApiServer, tmp_path: Path, home: Path) -> None:
@@ -407,3 +444,45 @@ def test_client_certificate_problems(server: ApiServer, tmp_path: Path, home: Pa
             api.get(NODES, None, "node-1")
         assert str(err.value) == f"Unable to connect to the server: {reason}"
     assert server.requests == []
+
+
+def replica_set(name: str, annotation: str = "") -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": name, "namespace": "default", "annotations": {"note": annotation},
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                                              "uid": "u1", "controller": True}]},
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+
+
+@pytest.mark.parametrize("annotation, limits", [
+    ("", ["500", "2000", "2000"]),  # a few hundred bytes each: pages grow to 2,000
+    ("x" * 12000, ["500"] * 9),  # 12 KB each (managedFields are 5 KB on a real server): 2,000 would be 24 MB
+])
+def test_metadata_pages_grow_only_while_they_stay_small(tmp_path: Path, home: Path, annotation: str,
+                                                       limits: list[str]) -> None:
+    from plugin.resources import REPLICASETS
+
+    with ApiServer([replica_set(f"web-{i:04d}", annotation) for i in range(4100)]) as srv:
+        api = connect(srv, tmp_path, home)
+        found = names(api.list_pages(REPLICASETS, None, metadata_only=True))
+        assert sorted(found) == [f"web-{i:04d}" for i in range(4100)]
+        assert [r.query["limit"][0] for r in srv.requests] == limits
+
+
+def accept_encoding(record: Any) -> list[str]:
+    return [value for name, value in record.headers if name.lower() == "accept-encoding"]
+
+
+def test_answers_are_asked_compressed_unless_the_cluster_or_the_flag_says_not(server: ApiServer, tmp_path: Path,
+                                                                           home: Path) -> None:
+    import yaml
+
+    names(connect(server, tmp_path, home).list_pages(PODS, "default"))
+    names(connect(server, tmp_path, home, disable_compression=True).list_pages(PODS, "default"))
+    config = Path(server.write_kubeconfig(tmp_path / "kubeconfig", token="admin-token"))
+    document = yaml.safe_load(config.read_text())
+    document["clusters"][0]["cluster"]["disable-compression"] = True  # kubectl's field (1.26+)
+    config.write_text(yaml.safe_dump(document))
+    connection = load_connection(ConnectionFlags(kubeconfig=str(config)), {"HOME": str(home)})
+    names(ApiClient(connection, retry=ONE_TRY).list_pages(PODS, "default"))
+    assert ["gzip" in ",".join(accept_encoding(r)) for r in server.requests] == [True, False, False]

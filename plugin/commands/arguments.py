@@ -26,6 +26,7 @@ def connection_of(args: Any, context: str | None = None) -> ConnectionFlags:
         certificate_authority=args.certificate_authority, client_certificate=args.client_certificate,
         client_key=args.client_key, insecure_skip_tls_verify=args.insecure_skip_tls_verify,
         tls_server_name=args.tls_server_name, request_timeout=args.request_timeout,
+        disable_compression=args.disable_compression,
     )
 
 
