@@ -16,14 +16,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+from typing import NamedTuple
 
 from plugin import queries
 from plugin.explain import Explanation, migration_for
-from plugin.log_config import HELM_VALUES_KIND, ConfigMatch, config_texts, detect, helm_values_texts
+from plugin.log_config import (
+    HELM_VALUES_KIND,
+    PARSER_ENV_VARS,
+    ConfigMatch,
+    config_texts,
+    detect,
+    helm_values_texts,
+)
 from plugin.models import Finding, ObjectRef, Origin, ScannedObject, SourceObject, lower_severity
+from plugin.owners import controller_reference
 from plugin.podspec import PodSpecView, pod_spec_of
 from plugin.rules import CONFIG_RULES
 from plugin.scan import Identify, scanned_object
+from plugin.scheduling import Placement, placement_of
 
 RULE = CONFIG_RULES[0]
 # The API server's CA bundle, which every pod mounts (a projected source of its service-account
@@ -38,7 +49,7 @@ LOG_AGENT_IDS = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConfigUse:
     """One container's view of a ConfigMap, through one volume (container None: the volume is
     declared but no container mounts it)."""
@@ -50,7 +61,8 @@ class ConfigUse:
     sub_path: str | None
     read_only: bool
     files: tuple[tuple[str, str], ...] | None  # (key, file path) when the volume picks `items`; None: every key
-    env: tuple[tuple[str, str | None], ...]  # the container's env: (name, literal value, None when from valueFrom)
+    # The container's env among PARSER_ENV_VARS: (name, literal value, None when from valueFrom).
+    env: tuple[tuple[str, str | None], ...]
 
     def sees(self, key: str) -> bool:
         """Whether the container finds this key of the ConfigMap as a file."""
@@ -115,32 +127,149 @@ def _argo_controller_uses(view: PodSpecView) -> Iterator[ConfigUse]:
         yield ConfigUse(name, None, container.name, None, None, True, None, ())
 
 
+def _raw_containers(spec: dict) -> Iterator[dict]:
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        found = spec.get(key)
+        if isinstance(found, list):
+            yield from (c for c in found if isinstance(c, dict) and isinstance(c.get("name"), str))
+
+
+def _mounts_of(container: dict, volumes: dict[str, list]) -> Iterator[tuple[dict, list]]:
+    """(volumeMount, the ConfigMap sources of its volume) for each mount of one of `volumes`."""
+    mounts = container.get("volumeMounts")
+    for mount in mounts if isinstance(mounts, list) else ():
+        if isinstance(mount, dict) and mount.get("name") in volumes:
+            yield mount, volumes[mount["name"]]
+
+
+def _parser_env(container: dict) -> tuple[tuple[str, str | None], ...]:
+    env = container.get("env")
+    if not isinstance(env, list):
+        return ()
+    return tuple((e["name"], e["value"] if isinstance(e.get("value"), str) else None)
+                 for e in env if isinstance(e, dict) and e.get("name") in PARSER_ENV_VARS)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def config_uses(spec: dict) -> tuple[ConfigUse, ...]:
     """Every (ConfigMap, container) a pod spec mounts, through configMap volumes and projected
-    sources, and the ConfigMap Argo's workflow controller reads through the API."""
-    view: PodSpecView | None = None
-    uses = []
+    sources, and the ConfigMap Argo's workflow controller reads through the API. Read straight
+    from the spec, not through `PodSpecView`: this runs on every pod that mounts a ConfigMap, and
+    needs only the mounts of those volumes."""
+    volumes: dict[str, list] = {}
     for volume, source in _config_map_volumes(spec):
-        view = view or PodSpecView(spec)
-        files = _picked_files(source)
-        mounts = view.mounts_of(volume)
-        for container, mount in mounts:
-            env = tuple((var.name, var.value) for var in container.env_vars)
-            uses.append(ConfigUse(source["name"], volume, container.name, mount.mount_path, mount.sub_path,
-                                  mount.read_only, files, env))
-        if not mounts:
-            uses.append(ConfigUse(source["name"], volume, None, None, None, False, files, ()))
-    containers = spec.get("containers")
-    if isinstance(containers, list) and any(isinstance(c, dict) and "workflow-controller" in str(c.get("image"))
-                                            for c in containers):
-        uses.extend(_argo_controller_uses(view or PodSpecView(spec)))
+        volumes.setdefault(volume, []).append(source)
+    uses = []
+    mounted: set[str] = set()
+    if volumes:
+        for container in _raw_containers(spec):
+            for mount, sources in _mounts_of(container, volumes):
+                mounted.add(mount["name"])
+                for source in sources:
+                    uses.append(ConfigUse(
+                        source["name"], mount["name"], container["name"], _text(mount.get("mountPath")),
+                        _text(mount.get("subPath")), mount.get("readOnly") is True, _picked_files(source),
+                        _parser_env(container)))
+    for volume, sources in volumes.items():
+        if volume not in mounted:
+            uses += [ConfigUse(source["name"], volume, None, None, None, False, _picked_files(source), ())
+                     for source in sources]
+    if any("workflow-controller" in str(c.get("image")) for c in _raw_containers(spec)):
+        uses.extend(_argo_controller_uses(PodSpecView(spec)))
     return tuple(uses)
 
 
-@dataclass(frozen=True)
+class _Pending(NamedTuple):
+    """A Pod or template without findings of its own that mounts a ConfigMap, as compact as the
+    report allows: offline, one is kept for nearly every pod of the input until its ConfigMaps are
+    known, so no dict of the parsed object is held (their memory could not be given back), and
+    the catalogue, too slow to run on every such pod, runs only once a ConfigMap of it matches:
+    on its images, and the name and labels its hints look at."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    uid: str
+    controller: tuple[str, str, str, str, bool] | None  # (apiVersion, kind, name, uid, controller)
+    node: str | None
+    origin: Origin
+    images: tuple[str, ...]
+    hints: tuple[str | None, str | None, tuple[tuple[str, str], ...]]  # name, generateName, labels
+    placement: Placement | None  # a template's, or a pod's not yet on a node (see plugin.scheduling)
+
+    @classmethod
+    def of(cls, source: SourceObject, spec: dict, metadata: dict, default_namespace: str | None) -> _Pending:
+        obj = source.obj
+        name, namespace, uid = queries.NAME.search(obj), queries.NAMESPACE.search(obj), queries.UID.search(obj)
+        reference = controller_reference(queries.OWNER_REFERENCES.search(obj))
+        node = queries.NODE_NAME.search(obj) if source.kind == "Pod" else None
+        node = node if isinstance(node, str) and node else None
+        labels = metadata.get("labels")
+        hinted = _hinted_label_keys()
+        kept = tuple((k, v) for k, v in labels.items() if k in hinted and isinstance(v, str)) \
+            if isinstance(labels, dict) else ()
+        name_hint, generate_name = (metadata.get(key) for key in ("name", "generateName"))
+        return cls(
+            source.kind, source.api_version, name if isinstance(name, str) else "<unnamed>",
+            namespace if isinstance(namespace, str) and namespace else default_namespace,
+            uid if isinstance(uid, str) else "",
+            None if reference is None else (str(reference.get("apiVersion") or ""), reference["kind"],
+                                            reference["name"], str(reference.get("uid") or ""),
+                                            reference.get("controller") is True),
+            node, source.origin,
+            tuple(c["image"] for c in _raw_containers(spec) if isinstance(c.get("image"), str)),
+            (name_hint if isinstance(name_hint, str) else None,
+             generate_name if isinstance(generate_name, str) else None, kept),
+            placement_of(source.kind, spec) if node is None else None,
+        )
+
+    def scanned(self, identify: Identify | None) -> ScannedObject:
+        agent = None
+        if identify is not None:
+            name, generate_name, labels = self.hints
+            metadata = {k: v for k, v in (("name", name), ("generateName", generate_name)) if v is not None}
+            agent = identify({"containers": [{"image": image} for image in self.images]},
+                             {**metadata, "labels": dict(labels)})
+        references: tuple[dict, ...] = ()
+        if self.controller is not None:
+            api_version, kind, name, uid, controller = self.controller
+            references = ({"apiVersion": api_version, "kind": kind, "name": name, "uid": uid,
+                           "controller": controller},)
+        return ScannedObject(ref=ObjectRef(self.kind, self.name, self.namespace, self.api_version, self.uid),
+                             owner_references=references, is_pod=self.kind == "Pod", node=self.node,
+                             origin=self.origin, findings=(), agent=agent, placement=self.placement)
+
+
+@dataclass(frozen=True, slots=True)
 class _Mounter:
-    scanned: ScannedObject  # its findings are the pod spec's own (maybe none)
     uses: tuple[ConfigUse, ...]  # of one ConfigMap
+    scanned: ScannedObject | None  # a Pod or template with findings of its own
+    pending: _Pending | None = None  # one without
+
+
+@cache
+def _hinted_label_keys() -> frozenset[str]:
+    from plugin.catalogue import load_catalogue
+
+    return frozenset(key for agent in load_catalogue() for key, _ in agent.label_hints)
+
+
+@lru_cache(maxsize=4096)
+def _is_log_agent_image(image: str) -> bool:
+    """Whether an image is one of the known log agents' (cached: a cluster runs few distinct images)."""
+    from plugin.catalogue import match_image
+
+    agent = match_image(image)
+    return agent is not None and agent.id in LOG_AGENT_IDS
+
+
+def _runs_log_agent(spec: dict) -> bool:
+    return any(isinstance(c, dict) and isinstance(c.get("image"), str) and _is_log_agent_image(c["image"])
+               for key in ("containers", "initContainers") for c in (spec.get(key) or ()))
 
 
 @dataclass(frozen=True)
@@ -176,16 +305,22 @@ class ConfigIndex:
         uses = config_uses(spec)
         if not uses:
             return
+        pending = None
         if scanned is None:
-            agent = self._identify(spec, metadata) if self._identify else None
-            if self._log_agents_only and (agent is None or agent.id not in LOG_AGENT_IDS):
+            # Live, a clean workload counts only if its image is a log agent's; offline, any may
+            # mount a ConfigMap of the input.
+            if self._log_agents_only and not _runs_log_agent(spec):
                 return
-            scanned = scanned_object(source, (), agent, default_namespace)
+            pending = _Pending.of(source, spec, metadata, default_namespace)
+        namespace = scanned.ref.namespace if scanned is not None else pending.namespace  # type: ignore[union-attr]
         by_config: dict[str, list[ConfigUse]] = {}
         for use in uses:
             by_config.setdefault(use.config_map, []).append(use)
         for name, mounted in by_config.items():
-            self._mounters.setdefault((scanned.ref.namespace, name), []).append(_Mounter(scanned, tuple(mounted)))
+            key = (namespace, name)
+            if key in self._read and key not in self._configs:
+                continue  # read already, and nothing in it expects Docker
+            self._mounters.setdefault(key, []).append(_Mounter(tuple(mounted), scanned, pending))
 
     def add_config(self, source: SourceObject, default_namespace: str | None) -> None:
         """A ConfigMap (or a Helm values file): its matches are kept, nothing else of it."""
@@ -243,8 +378,13 @@ class ConfigIndex:
                 continue
             for mounter in mounters:
                 found = self._findings(mounter.uses, config)
-                if found:
-                    out.append(replace(mounter.scanned, findings=tuple(found), origin=config.origin))
+                if not found:
+                    continue
+                scanned = mounter.scanned
+                if scanned is None:
+                    assert mounter.pending is not None
+                    scanned = mounter.pending.scanned(self._identify)
+                out.append(replace(scanned, findings=tuple(found), origin=config.origin))
         return out
 
 
@@ -284,7 +424,7 @@ def explained_with_configs(explanation: Explanation, kind: str, obj: dict, names
     spec, metadata = found
     index = ConfigIndex(None)
     source = SourceObject(kind, str(obj.get("apiVersion") or ""), obj, Origin())
-    index.add_workload(source, spec, metadata, scanned_object(source, (), None, namespace), namespace)
+    index.add_workload(source, spec, metadata, scanned_object(source, (), None, namespace, spec), namespace)
     for config_map in config_maps:
         index.add_config(config_map, namespace)
     added = [f for scanned in index.scanned_objects() if scanned.ref.kind == kind for f in scanned.findings]

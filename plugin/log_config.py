@@ -198,6 +198,9 @@ _FLUENTD_ENV_JSON = (
 _FLUENTD_TAG = re.compile(r"^<(/?)([\w@.-]+)[^>]*>$")
 # `@type "#{ENV['FLUENT_CONTAINER_TAIL_PARSER_TYPE'] || 'json'}"`: the parser is an env var, json by default.
 _FLUENTD_ENV_DEFAULT = re.compile(r"ENV\[['\"](\w+)['\"]\]\s*\|\|\s*['\"]json['\"]")
+# The env vars a pod may set to change what such a setting means (fluentd-kubernetes-daemonset's):
+# the only env a workload's record keeps for DS009.
+PARSER_ENV_VARS = frozenset({"FLUENT_CONTAINER_TAIL_PARSER_TYPE"})
 
 
 @dataclass
@@ -217,7 +220,7 @@ class _FluentdSource:
             env = _FLUENTD_ENV_DEFAULT.search(parser)
             if env:
                 yield _match("fluentd", line, _FLUENTD_ENV_JSON.format(env=env.group(1)), "medium",
-                             unless_env=env.group(1))
+                             unless_env=env.group(1) if env.group(1) in PARSER_ENV_VARS else None)
             elif parser == "json":
                 yield _match("fluentd", line, _FLUENTD_JSON, "medium")
             elif parser == "multi_format" and self.json_pattern is not None:

@@ -744,7 +744,7 @@ class ConfigRule:
 
 
 CONFIG_RULES: tuple[ConfigRule, ...] = (
-    ConfigRule("DS009", "docker-config", "medium",
+    ConfigRule("DS009", "docker-agent-config", "medium",
                "configuration (a mounted ConfigMap, Helm values) that expects Docker: a log shipper parsing "
                "Docker's JSON lines (Fluent Bit `Parser docker`, Fluentd `@type json`, Filebeat `type: docker`, "
                "Promtail `docker: {}`) or reading /var/lib/docker/containers; high for Vector's `docker_logs` and "

@@ -116,7 +116,7 @@ def test_explain_shows_the_config_finding_with_its_line_and_step() -> None:
     out = io.StringIO()
     print_explanation(explanation, out)
     text = out.getvalue()
-    assert "  DS009 docker-config (medium)\n" in text
+    assert "  DS009 docker-agent-config (medium)\n" in text
     assert "    Evidence:     Parser docker\n" in text
     assert "    Volume:       config (subPath fluent-bit.conf)\n" in text
     assert "use `multiline.parser docker, cri`" in text
@@ -411,7 +411,7 @@ def test_argo_controller_reads_the_configmap_its_flag_names() -> None:
 def test_ds009_is_listed_with_the_rules_but_never_run_on_a_pod_spec() -> None:
     assert [r.id for r in CONFIG_RULES] == ["DS009"]
     assert "DS009" not in {r.id for r in RULES}
-    assert RULES_BY_ID["DS009"].name == "docker-config"
+    assert RULES_BY_ID["DS009"].name == "docker-agent-config"
     assert [r.id for r in ALL_RULES] == sorted(r.id for r in ALL_RULES)
 
 

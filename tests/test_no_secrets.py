@@ -151,7 +151,7 @@ def test_a_password_in_a_configmap_read_for_its_parser(log_shipper_server: ApiSe
 
     result = run(kubeconfig(log_shipper_server.url, {"token": TOKEN}, server_ca(log_shipper_server)), *args)
     assert result.code == 0, result.err
-    assert "DS009" in result.out or "docker-config" in result.out
+    assert "DS009" in result.out or "docker-agent-config" in result.out
     for form in forms(CONFIGMAP_SECRET):
         assert form not in result.out + result.err + result.log, args
 

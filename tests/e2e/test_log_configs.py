@@ -179,7 +179,7 @@ def test_the_table_shows_the_rule_on_the_workload_row(log_server: ApiServer | Re
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines() == [
         "OWNER                       AGENT        PODS   SEVERITY   DEPENDS-ON",
-        "DaemonSet/fluent-bit-yaml   fluent-bit   1      medium     docker-config",
+        "DaemonSet/fluent-bit-yaml   fluent-bit   1      medium     docker-agent-config",
     ]
     assert configmap_requests(log_server) == [
         ("GET", "/api/v1/namespaces/observability/configmaps/fluent-bit-yaml"),
@@ -219,7 +219,7 @@ def test_the_rule_deploy_rbac_comments_out_is_what_the_flag_needs(
 
 
 @pytest.mark.parametrize(("output", "shown"), [
-    ("table", "docker-config"), ("wide", "Parser docker"), ("json", "Parser docker"), ("yaml", "Parser docker"),
+    ("table", "docker-agent-config"), ("wide", "Parser docker"), ("json", "Parser docker"), ("yaml", "Parser docker"),
     ("name", "daemonset.apps/fluent-bit"), ("sarif", "Parser docker"), ("markdown", "Parser docker")])
 def test_a_password_in_the_same_configmap_never_appears(log_server: ApiServer | RealApiServer, plugin_bin: Path,
                                                          tmp_path: Path, output: str, shown: str) -> None:
@@ -235,7 +235,7 @@ def test_explain_reads_the_configmaps_of_what_it_explains(log_server: ApiServer 
     plugin = live(log_server, plugin_bin, tmp_path)
     result = plugin.run("explain", "ds/fluent-bit", "--read-configmaps")
     assert (result.returncode, result.stderr) == (0, "")
-    assert "  DS009 docker-config (medium)\n" in result.stdout
+    assert "  DS009 docker-agent-config (medium)\n" in result.stdout
     assert "    Evidence:     Parser docker\n" in result.stdout
     assert "use `multiline.parser docker, cri`" in result.stdout
     assert SECRET not in result.stdout
@@ -270,14 +270,14 @@ def test_offline_wide_table_names_the_configmap_as_the_source(offline: Plugin) -
     path = MANIFESTS / "promtail-docker.yaml"
     result = offline.run("scan", "-f", str(path), "-o", "wide", "--no-headers")
     assert (result.returncode, result.stderr) == (0, "")
-    (row,) = [line for line in result.stdout.splitlines() if "docker-config" in line]
+    (row,) = [line for line in result.stdout.splitlines() if "docker-agent-config" in line]
     assert "- docker: {}" in row and row.rstrip().endswith(f"{path}:5")
 
 
 def test_offline_explain_shows_the_line_and_the_step(offline: Plugin) -> None:
     result = offline.run("explain", "ds/loki-promtail", "-n", "loki", "-f", str(MANIFESTS / "promtail-docker.yaml"))
     assert (result.returncode, result.stderr) == (0, "")
-    assert "  DS009 docker-config (medium)\n" in result.stdout
+    assert "  DS009 docker-agent-config (medium)\n" in result.stdout
     assert "    Evidence:     - docker: {}\n" in result.stdout
     assert "use the `cri: {}` stage (ConfigMap loki-promtail, promtail.yaml line 19)" in result.stdout
 
