@@ -4,10 +4,12 @@ shows signs of working without Docker.
 The facts live in `agents.json` next to this module (data, not code, so that adding an agent is
 one JSON entry). `identify` matches container images against each agent's repository patterns,
 ignoring the registry host, the tag and the digest, so a mirror or a private registry does not
-hide a known agent; pod-name and label hints are used only when no image matches and are marked
-as weak evidence. It then checks the agent's machine-readable "migrated" signals (env vars,
-arguments, hostPaths, image versions) so the report can say "already handled" rather than
-"will break". Everything here is pure apart from reading the packaged JSON once.
+hide a known agent. An agent run from a stock image (the plugin's own node probe, on
+python:3.12-slim) is matched by the command it runs instead, which is as strong. Pod-name and label
+hints are used only when neither matches and are marked as weak evidence. It then checks the
+agent's machine-readable "migrated" signals (env vars, arguments, hostPaths, image versions) so
+the report can say "already handled" rather than "will break". Everything here is pure apart
+from reading the packaged JSON once.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class Agent:
     crio_steps: tuple[Step, ...]
     docs: str
     images: tuple[str, ...] = ()
+    # Regular expressions searched in a container's command and args, joined by spaces: the
+    # program it runs, for an agent whose image says nothing (a stock python image).
+    commands: tuple[re.Pattern[str], ...] = ()
     pod_name_hints: tuple[str, ...] = ()
     label_hints: tuple[tuple[str, str], ...] = ()
     migrated_signals: tuple[Signal, ...] = ()
@@ -130,9 +135,9 @@ class GenericGuidance:
 @dataclass(frozen=True)
 class AgentMatch:
     agent: Agent
-    evidence: str  # "image gcr.io/datadoghq/agent:7.50.0" or "pod name hint datadog-agent"
-    container: str | None  # the container whose image matched; None for a hint
-    strong: bool  # image match = True; name/label hint = False
+    evidence: str  # "image gcr.io/datadoghq/agent:7.50.0", "command ..." or "pod name hint datadog-agent"
+    container: str | None  # the container whose image or command matched; None for a hint
+    strong: bool  # image or command match = True; name/label hint = False
     migrated: tuple[str, ...]  # migrated signals found, human-readable
     docker_signals: tuple[str, ...] = ()  # this agent's own signs of using Docker (env, args) found
     image: str | None = None  # the image that matched; None for a hint
@@ -248,6 +253,16 @@ def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _command_patterns(entry: dict[str, Any], key: str, where: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for value in _strings(entry, key, where):
+        try:
+            compiled.append(re.compile(value))
+        except re.error as error:
+            raise CatalogueError(f"{where}: {key} {value!r} is not a regular expression: {error}") from None
+    return tuple(compiled)
+
+
 def _step(raw: object, where: str) -> Step:
     if isinstance(raw, str) and raw:
         return Step(raw)
@@ -325,6 +340,7 @@ def _agent(raw: object, index: int) -> Agent:
         sources=_sources(raw, where),
         docs=_field(raw, "docs", str, where),
         images=_strings(raw, "images", where),
+        commands=_command_patterns(raw, "commands", where),
         pod_name_hints=_strings(raw, "pod_name_hints", where),
         label_hints=tuple(labels),
         migrated_signals=tuple(_signal(s, where, SIGNAL_KINDS)
@@ -542,6 +558,21 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def _command_match(containers: list[_Container]) -> tuple[Agent, _Container, str] | None:
+    """The first container whose command and args an agent's `commands` match: the agent, the
+    container and the evidence ("command kubectl-dockershim probe": the matched words, without the
+    quotes and commas of a script's argument list)."""
+    agents = [a for a in load_catalogue() if a.commands]
+    for c in containers:
+        line = " ".join(c.arguments)
+        for agent in agents:
+            for pattern in agent.commands:
+                hit = pattern.search(line)
+                if hit:
+                    return agent, c, "command " + " ".join(re.findall(r"[\w./-]+", hit.group(0)))
+    return None
+
+
 def _hint(agent: Agent, metadata: dict[str, Any]) -> str | None:
     names = [n for n in (metadata.get("name"), metadata.get("generateName")) if isinstance(n, str) and n]
     for hint in agent.pod_name_hints:
@@ -564,8 +595,9 @@ def identify(pod_spec: dict[str, Any], metadata: dict[str, Any]) -> AgentMatch |
     """The catalogue agent this pod spec runs, with the evidence and any migrated signals, or None.
 
     Containers are tried in order (containers, then initContainers, then ephemeralContainers) and
-    the first one whose image is in the catalogue decides; hints on the name or labels count only
-    when no image matched, and unknown images with no hint give None rather than a guess.
+    the first one whose image is in the catalogue decides; then the first whose command an agent's
+    `commands` match; hints on the name or labels count only when neither matched, and unknown
+    images with no hint give None rather than a guess.
     """
     spec = pod_spec if isinstance(pod_spec, dict) else {}
     meta = metadata if isinstance(metadata, dict) else {}
@@ -576,10 +608,14 @@ def identify(pod_spec: dict[str, Any], metadata: dict[str, Any]) -> AgentMatch |
         if agent is not None:
             found = (agent, c)
             break
+    command = None if found is not None else _command_match(containers)
     if found is not None:
         agent, matched = found
         evidence, container, strong = f"image {matched.image}", matched.name, True
         matched_container: _Container | None = matched
+    elif command is not None:
+        agent, matched, evidence = command
+        container, strong, matched_container = matched.name, True, matched
     else:
         hinted = next(((a, e) for a in load_catalogue() if (e := _hint(a, meta))), None)
         if hinted is None:

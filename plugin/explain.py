@@ -260,8 +260,9 @@ def guidance(spec: dict, metadata: dict) -> AgentGuidance | None:
         return None
     agent = match.agent
     migrated = match.migrated
-    if agent.detects_runtime == "none":
-        # e.g. node-exporter mounts / but never talks to Docker: the mount is a false alarm
+    if agent.detects_runtime == "none" and match.strong:
+        # e.g. node-exporter mounts / but never talks to Docker: the mount is a false alarm. Only
+        # an image or command says the container is that agent: a name or label is no evidence.
         migrated += ("this agent does not use the Docker daemon",)
     return AgentGuidance(
         id=agent.id, name=agent.name, vendor=agent.vendor, evidence=match.evidence, strong=match.strong,

@@ -72,6 +72,9 @@ ISSUE_16 = [
     "bitbucket-pipelines-runner",
 ]
 
+# The plugin's own workloads, rated like node-exporter: deploy/node-probe.yaml reads the host's /.
+OWN = ["dockershim-node-probe"]
+
 # The image names agents.md lists, as a pod would spell them, and the agent each must identify.
 AGENTS_MD_IMAGES = [
     ("gcr.io/datadoghq/agent:7.50.0", "datadog-agent"),
@@ -208,6 +211,8 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "jenkins-controller": ("jenkins", ('Kubernetes plugin', 'kaniko')),
     "azure-pipelines-agent": ("azdevops-agent", ('docker:dind', 'DOCKER_HOST=tcp://localhost:2375')),
     "bitbucket-pipelines-runner": ("runner", ('docker:dind', 'pod volume')),
+    # The plugin's own node probe (a link to deploy/node-probe.yaml), identified by its command.
+    "dockershim-node-probe": ("probe", ("No change",)),
 }
 
 
@@ -251,7 +256,10 @@ def test_agents_json_schema() -> None:
         assert a["docs"].startswith("https://"), a["id"]
         assert a["detects_runtime"] in ("auto", "config", "none", "unsupported")
         assert a["auto_since"] is None or re.fullmatch(r"\d+(\.\d+)*", a["auto_since"]), a["id"]
-        assert a["images"] and all(isinstance(p, str) and p for p in a["images"]), a["id"]
+        # An image to match, or (for a stock image) the command the agent runs.
+        assert a["images"] or a.get("commands"), a["id"]
+        assert all(isinstance(p, str) and p for p in a["images"] + a.get("commands", [])), a["id"]
+        assert all(re.compile(c) for c in a.get("commands", []))
         for pattern in a["images"]:
             # One agent per pattern, or precedence alone would decide which agent a pod is.
             assert pattern not in seen_patterns, (pattern, a["id"], seen_patterns.get(pattern))
@@ -288,7 +296,7 @@ def test_every_agent_of_agents_md_is_covered() -> None:
     ids = {a.id for a in load_catalogue()}
     for name, wanted in AGENTS_MD.items():
         assert set(wanted) <= ids, name
-    assert ids == {i for wanted in AGENTS_MD.values() for i in wanted} | set(ISSUE_16)
+    assert ids == {i for wanted in AGENTS_MD.values() for i in wanted} | set(ISSUE_16) | set(OWN)
     assert len(ids) >= 75
 
 
@@ -321,7 +329,7 @@ def test_vendor_manifest_is_identified(agent: catalogue.Agent) -> None:
     match = _identify_file(MANIFESTS / f"{agent.id}.yaml")
     assert match is not None
     assert (match.agent.id, match.strong, match.container) == (agent.id, True, container)
-    assert match.evidence.startswith("image ")
+    assert match.evidence.startswith("command " if agent.commands else "image ")
     # The plain vendor manifests are the Docker-era deployments the plugin exists to find.
     assert match.migrated == ()
     guidance = agent.guidance
@@ -514,6 +522,34 @@ def test_steps_are_concrete(agent: catalogue.Agent) -> None:
 
 
 # --------------------------------------------------------------------------------------------- hints
+
+
+@pytest.mark.parametrize("command", [
+    ["python3", "/tmp/plugin/kubectl-dockershim", "probe", "--root", "/host", "-o", "json"],
+    ["sh", "-c", "exec kubectl-dockershim probe --root /host"],
+    ["kubectl", "dockershim", "probe"],
+    ["python3", "-c", 'subprocess.run([sys.executable, "/tmp/plugin/kubectl-dockershim", "probe"])'],
+])
+def test_the_node_probe_is_identified_by_its_command(command: list[str]) -> None:
+    match = identify({"containers": [{"name": "p", "image": "python:3.12-slim", "command": command}]}, {})
+    assert match is not None and (match.agent.id, match.strong, match.container) == ("dockershim-node-probe", True, "p")
+    assert match.evidence in ("command kubectl-dockershim probe", "command kubectl dockershim probe")
+
+
+@pytest.mark.parametrize("command", [
+    ["python3", "/tmp/plugin/kubectl-dockershim", "scan", "-A"],  # deploy/cronjob.yaml: not the probe
+    ["kubectl-dockershim", "nodes", "--probes"],
+    ["my-kubectl-dockershim-probes"],
+])
+def test_other_commands_of_the_plugin_are_not_the_probe(command: list[str]) -> None:
+    assert identify({"containers": [{"name": "p", "image": "python:3.12-slim", "command": command}]}, {}) is None
+
+
+def test_an_image_match_beats_a_command_match() -> None:
+    spec = {"containers": [{"name": "p", "image": "python:3.12-slim", "command": ["kubectl-dockershim", "probe"]},
+                           {"name": "f", "image": "falcosecurity/falco:0.37.1"}]}
+    match = identify(spec, {})
+    assert match is not None and (match.agent.id, match.container) == ("falco", "f")
 
 
 def test_pod_name_hint_is_weak_evidence() -> None:

@@ -14,7 +14,8 @@ from plugin.rules import RuleSettings
 from plugin.scan import scan_objects
 from tests.podspecs import container, host_path_volume, mount, pod, pod_spec
 
-AGENTS = Path(__file__).resolve().parent / "manifests" / "agents"
+ROOT = Path(__file__).resolve().parent.parent
+AGENTS = ROOT / "tests" / "manifests" / "agents"
 
 
 def env(name: str, value: str) -> dict:
@@ -26,10 +27,15 @@ def host_ip() -> dict:
 
 
 def scanned(spec: dict):
-    result = scan_objects([SourceObject("Pod", "v1", pod("p", spec), Origin("ctx"))], RuleSettings(),
-                          "default", identify_agent)
-    (obj,) = result.scanned
-    return obj
+    return scanned_with(spec, {"name": "p"})
+
+
+def scanned_with(spec: dict, metadata: dict):
+    """The one scanned object of a pod with this spec and metadata (name, labels)."""
+    obj = {**pod(str(metadata.get("name", "p")), spec), "metadata": {"namespace": "default", **metadata}}
+    result = scan_objects([SourceObject("Pod", "v1", obj, Origin("ctx"))], RuleSettings(), "default", identify_agent)
+    (scanned_object,) = result.scanned
+    return scanned_object
 
 
 def test_docker_host_at_the_node_is_a_dependency_never_a_migration() -> None:
@@ -133,3 +139,37 @@ def test_a_docker_host_with_a_password_is_shown_masked() -> None:
     (ds005,) = [f for f in scanned(spec).findings if f.rule_id == "DS005"]
     assert ds005.evidence == "DOCKER_HOST=tcp://ci:***@$(HOST_IP):2376"
     assert "s3cret" not in ds005.reason
+
+
+def test_a_name_or_label_alone_never_lowers_a_dependency() -> None:
+    """Observed: a busybox DaemonSet named node-exporter that mounts the node's docker.sock was
+    medium, lowered because node-exporter "does not use the Docker daemon". Only an image (or, for
+    the plugin's own probe, its command) is evidence of what a container runs; a hint names the
+    likely agent and changes no severity."""
+    socket = pod_spec([host_path_volume("sock", "/var/run/docker.sock")],
+                      [container("c", "busybox", mounts=[mount("sock", "/var/run/docker.sock")])])
+    obj = scanned_with(socket, {"name": "node-exporter-x7k2p", "labels": {"app.kubernetes.io/name": "node-exporter"}})
+    assert obj.agent is not None and (obj.agent.id, obj.agent.strong, obj.agent.migrated) == (
+        "node-exporter", False, ())
+    assert [(f.rule_id, f.severity) for f in obj.findings] == [("DS001", "high")]
+
+
+def test_the_real_node_exporter_image_keeps_its_root_mount_out_of_the_default_report() -> None:
+    root = pod_spec([host_path_volume("root", "/")],
+                    [container("node-exporter", "quay.io/prometheus/node-exporter:v1.7.0",
+                               mounts=[mount("root", "/host/root", read_only=True)])])
+    obj = scanned(root)
+    assert obj.agent is not None and obj.agent.strong and obj.agent.migrated == (
+        "this agent does not use the Docker daemon",)
+    assert [(f.rule_id, f.severity) for f in obj.findings] == [("DS003", "info")]
+
+
+def test_the_plugins_own_node_probe_is_no_dependency() -> None:
+    """deploy/node-probe.yaml mounts the host's / read-only to read it; it never talks to Docker,
+    so its DS003 is `info`: hidden by `scan` and no blocker in `plan`."""
+    (probe,) = [d for d in yaml.safe_load_all((ROOT / "deploy" / "node-probe.yaml").read_text()) if d]
+    template = probe["spec"]["template"]
+    obj = scanned_with(template["spec"], template["metadata"])
+    assert obj.agent is not None and (obj.agent.id, obj.agent.strong, obj.agent.evidence) == (
+        "dockershim-node-probe", True, "command kubectl-dockershim probe")
+    assert [(f.rule_id, f.severity) for f in obj.findings] == [("DS003", "info")]

@@ -221,9 +221,9 @@ def probed(plugin_bin: Path, tmp_path: Path) -> Iterator[Plugin]:
 
 
 def test_host_findings_from_the_probes_block_their_pool(probed: Plugin) -> None:
-    # The probe's own pods mount the host's / read-only, which `scan` reports as DS003 (low), so
-    # they would block their pools too: only high and medium findings block here.
-    result = probed.run("plan", "--probes", "--severity", "high,medium")
+    # The probe's own pods mount the host's / read-only: identified by their command as the
+    # plugin's node probe, that DS003 is `info` and blocks nothing at the default severities.
+    result = probed.run("plan", "--probes")
     assert result.returncode == 0, result.stderr
     pools, blockers = tables(result.stdout)
     statuses = {p[0]: p[1] for p in pools}
@@ -232,13 +232,17 @@ def test_host_findings_from_the_probes_block_their_pool(probed: Plugin) -> None:
         ("web", "<none>", "Node/web-1", "<none>", "high", "cron,docker-setting", "on the host")]
     assert result.stderr == ("Warning: 7 nodes have no report from the node probe (deploy/node-probe.yaml), so their "
                              "hosts were not checked: ci-1, ci-2, fresh-1, gen-1, gen-2 and 2 more\n")
-    doc = json.loads(probed.run("plan", "--probes", "--severity", "high,medium", "-o", "json").stdout)
+    doc = json.loads(probed.run("plan", "--probes", "-o", "json").stdout)
     host = next(p for p in doc["pools"] if p["name"] == "web")["blockers"][0]
     assert (host["owner"], host["namespace"], host["nodes"], host["agent"]) == (
         {"kind": "Node", "name": "web-1", "apiVersion": "v1"}, None, ["web-1"], None)
     assert "crictl" in host["step"] and doc["metadata"]["probes"] is True
     # without --probes, the hosts are not read and web can switch
-    assert {p[0]: p[1] for p in tables(probed.run("plan", "--severity", "high,medium").stdout)[0]}["web"] == "ready"
+    assert {p[0]: p[1] for p in tables(probed.run("plan").stdout)[0]}["web"] == "ready"
+    # with every severity the probe's own pods are shown, as the plugin's node probe
+    everything = json.loads(probed.run("plan", "--severity", "all", "-o", "json").stdout)
+    own = [b for p in everything["pools"] for b in p["blockers"] if b["owner"]["name"] == "dockershim-node-probe"]
+    assert own and {(b["agent"]["id"], b["severity"]) for b in own} == {("dockershim-node-probe", "info")}
 
 
 def hostile_objects() -> list[dict]:
