@@ -123,3 +123,24 @@ def test_name_prints_each_owner_once_per_namespace() -> None:
 
 def test_allowed_formats() -> None:
     assert allowed_formats() == ["json", "markdown", "name", "sarif", "table", "wide", "yaml", "jmespath=EXPR"]
+
+
+def test_nodes_wide_with_probes_puts_each_cell_under_its_header() -> None:
+    """Observed: `nodes -o wide --probes` printed the HOST-FINDINGS count under INTERNAL-IP and
+    every wide column one place to the left of its header."""
+    from plugin.nodes import NodeRuntime
+    from plugin.printers.nodes import print_nodes
+    from plugin.sources.probe_logs import NO_PROBE
+
+    node = NodeRuntime("node-c", "Ready", "containerd", "1.7.11", "v1.29.0", "Ubuntu 22.04", "6.5.0", "10.0.0.3",
+                       "unix:///run/containerd/containerd.sock", "no", "containerd: no dockershim", probe=NO_PROBE)
+    for output in ("", "wide"):
+        out = io.StringIO()
+        print_nodes([node], out, output, no_headers=False)
+        header, row = out.getvalue().splitlines()
+        starts = [m.start() for m in re.finditer(r"\S+", header)]
+        cells = {name: row[start:].split("   ")[0].strip() for name, start in zip(header.split(), starts)}
+        assert cells["NAME"] == "node-c" and cells["HOST-FINDINGS"] == "<no-probe>"
+        if output == "wide":
+            assert (cells["INTERNAL-IP"], cells["KERNEL-VERSION"], cells["REASON"]) == (
+                "10.0.0.3", "6.5.0", "containerd: no dockershim")

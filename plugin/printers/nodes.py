@@ -63,10 +63,10 @@ def print_nodes(nodes: list[NodeRuntime], out: TextIO, output: str, no_headers: 
     rows = []
     for n in nodes:
         row = [n.name, n.status, n.runtime, n.runtime_version, n.kubelet, n.os_image, n.dockershim]
-        if probed:
-            row.append(host_findings_cell(n))
         if output == "wide":
             row += [n.internal_ip, n.kernel, n.cri_socket, n.reason]
+        if probed:  # last, as its header
+            row.append(host_findings_cell(n))
         rows.append([v or NONE for v in row])
     if rows:
         out.write(format_table(headers, rows, no_headers) + "\n")
