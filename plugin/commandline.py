@@ -24,7 +24,7 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 # Words that run the command after them: `sudo docker ps`, `timeout 60 docker pull x`.
 _WRAPPERS = frozenset({"sudo", "exec", "nohup", "env", "nice", "ionice", "time", "command", "xargs", "chronic",
                        "setsid", "stdbuf", "flock", "timeout", "runuser", "su", "doas", "then", "do", "else",
-                       "if", "while", "until", "!", "{"})
+                       "if", "while", "until", "!", "{", "watch", "tini", "dumb-init", "catatonit"})
 # Wrappers whose first plain word is an argument (a duration, a lock file), not the command.
 _WRAPPERS_WITH_ARGUMENT = frozenset({"timeout", "flock"})
 # Wrapper options that take the next word as their value: `sudo -u root docker ps`, `nice -n 10 ...`.

@@ -382,25 +382,29 @@ def _basename(word: str) -> str:
 
 
 def _command_words(argv: tuple[str, ...]) -> Iterator[list[str]]:
-    """The words of each command in `argv`: argv itself, then each command of a script that a
-    shell runs with -c. A -c that starts argv counts too: the image's entrypoint is then the shell."""
-    yield list(argv)
-    for i, word in enumerate(argv[:-1]):
-        if _SHELL_SCRIPT_OPTION.fullmatch(word) and (i == 0 or any(_basename(w) in SHELLS for w in argv[:i])):
-            for command in _SHELL_SEPARATORS.split(argv[i + 1]):
-                yield [w.strip("\"'") for w in command.split()]
+    """The words of each simple command in `argv`, read as a shell reads it (`commandline`):
+    argv itself, then each command of a script that a shell runs with -c, and the command an
+    `nsenter` or `chroot` runs. A quoted argument stays one word, so `echo "docker ps"` is an
+    echo and a comment is no command."""
+    for words in commandline.simple_commands(list(argv)):
+        yield words
+        entry = commandline.host_entry(words)
+        if entry is not None:
+            yield from _command_words(entry.command)
 
 
 def _docker_invocation(words: list[str]) -> str | None:
-    """`docker [global options] <daemon subcommand>` in one command's words, as written."""
-    for i, word in enumerate(words):
-        if _basename(word) != "docker":
-            continue
-        j = i + 1
-        while j < len(words) and words[j].startswith("-"):
-            j += 2 if words[j] in DOCKER_OPTIONS_WITH_VALUE else 1
-        if j < len(words) and words[j] in DOCKER_DAEMON_SUBCOMMANDS:
-            return " ".join(words[i:j + 1])
+    """`docker [global options] <daemon subcommand>` as one command's program (past assignments and
+    wrappers: `sudo`, `tini --`, `watch -n 5`), as written; None when docker is only an argument
+    (`echo docker ps`)."""
+    i = commandline.command_word(words)
+    if i is None or _basename(words[i]) != "docker":
+        return None
+    j = i + 1
+    while j < len(words) and words[j].startswith("-"):
+        j += 2 if words[j] in DOCKER_OPTIONS_WITH_VALUE else 1
+    if j < len(words) and words[j] in DOCKER_DAEMON_SUBCOMMANDS:
+        return " ".join(words[i:j + 1])
     return None
 
 

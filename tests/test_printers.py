@@ -139,7 +139,7 @@ def test_nodes_wide_with_probes_puts_each_cell_under_its_header() -> None:
         print_nodes([node], out, output, no_headers=False)
         header, row = out.getvalue().splitlines()
         starts = [m.start() for m in re.finditer(r"\S+", header)]
-        cells = {name: row[start:].split("   ")[0].strip() for name, start in zip(header.split(), starts)}
+        cells = {name: row[start:].split("   ")[0].strip() for name, start in zip(header.split(), starts, strict=True)}
         assert cells["NAME"] == "node-c" and cells["HOST-FINDINGS"] == "<no-probe>"
         if output == "wide":
             assert (cells["INTERNAL-IP"], cells["KERNEL-VERSION"], cells["REASON"]) == (

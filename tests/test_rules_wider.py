@@ -363,6 +363,10 @@ def test_mount_without_mount_path_never_serves_a_socket() -> None:
     ({"command": ["agent", "--socket", "/host/run/cri-dockerd.sock"]}, "agent --socket /host/run/cri-dockerd.sock"),
     ({"command": ["sh", "-c", "curl --unix-socket /var/run/docker.sock http://localhost/containers/json"]},
      "sh -c curl --unix-socket /var/run/docker.sock http://localhost/containers/json"),
+    ({"command": ["watch", "-n", "5", "docker", "ps"]}, "watch -n 5 docker ps"),
+    ({"command": ["dumb-init", "docker", "events"]}, "dumb-init docker events"),
+    ({"command": ["/sbin/tini", "--", "docker", "ps"]}, "/sbin/tini -- docker ps"),
+    ({"command": ["sh", "-c", "echo 'checking'; docker info"]}, "sh -c echo 'checking'; docker info"),
 ])
 def test_docker_cli_in_command_and_args(fields: dict, evidence: str) -> None:
     (finding,) = findings(command_spec(**fields))
@@ -422,6 +426,12 @@ def test_the_existing_probes_field_still_lists_exec_commands() -> None:
     {"args": ["--config=/etc/docker.sock.conf", "/backup/docker.sock.bak", "my-docker.sock"]},
     {"args": ["--docker-registry=registry.example.com"]},
     {"command": ["run", "-c", "docker ps"]},  # -c of a program that is not a shell: not a script
+    # Observed: text that only mentions the CLI, printed or written, was a finding.
+    {"command": ["sh", "-c", "echo 'hint: run docker ps to debug'; sleep 3600"]},
+    {"command": ["sh", "-c", "printf '%s\\n' \"docker logs x\"; exec app"]},
+    {"command": ["sh", "-c", 'echo "docker ps" > /tmp/hint && cat /tmp/hint']},
+    {"command": ["echo", "docker", "ps"]},
+    {"command": ["sh", "-c", "# docker ps was here\nexec app"]},
     {"livenessProbe": {"exec": {"command": ["crictl", "info"]}}},
     {"readinessProbe": {"httpGet": {"path": "/docker/ps", "port": 80}}},
 ])
