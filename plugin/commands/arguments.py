@@ -1,16 +1,42 @@
-"""What the commands share between parsing and their pipeline: kubectl's connection flags as
-`ConnectionFlags`, the rules' settings, `-o` checks for commands with few formats, and the
-json/yaml writer for the documents that are not reports (explain, nodes, summary)."""
+"""What the commands share between parsing and their pipeline: the parse that answers --help,
+kubectl's connection flags as `ConnectionFlags`, the rules' settings, --severity, `-o` checks for
+commands with few formats, and the json/yaml writer for the documents that are not reports
+(explain, nodes, summary)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TextIO
 
-from plugin.errors import UsageError
+from plugin.commands import command_name
+from plugin.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, UsageError
+from plugin.flags import parse, render_flags
 
 if TYPE_CHECKING:
+    from plugin.flags import Flag
     from plugin.kubeconfig import ConnectionFlags
     from plugin.rules import RuleSettings
+
+
+def parse_command(argv: list[str], flags: tuple[Flag, ...], help_text: str, out: TextIO,
+                  positionals: int = 0) -> Any | None:
+    """The parsed arguments of a command, or None once its --help is written to `out`. The help
+    text's fields: {cmd} (how the plugin was called), {flags}, {findings} and {incomplete} (exit codes)."""
+    args = parse(argv, flags, positionals)
+    if not args.help:
+        return args
+    out.write(help_text.format(cmd=command_name(), flags=render_flags(flags), findings=EXIT_FINDINGS,
+                               incomplete=EXIT_INCOMPLETE))
+    return None
+
+
+def severities_of(value: str | None) -> tuple[str, ...]:
+    """--severity as the severities to show; a bad value is a usage error."""
+    from plugin.report import parse_severities
+
+    try:
+        return parse_severities(value)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def connection_of(args: Any, context: str | None = None) -> ConnectionFlags:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from plugin.commands import command_name
-from plugin.commands.arguments import check_output, connection_of, rule_settings, write_document
+from plugin.commands.arguments import check_output, connection_of, parse_command, rule_settings, write_document
 from plugin.errors import EXIT_INCOMPLETE, EXIT_OK
-from plugin.flags import Flag, connection_flags, parse, render_flags
+from plugin.flags import Flag, connection_flags
 
 OUTPUTS = ("json", "yaml")
 
@@ -47,9 +46,8 @@ Usage:
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
-    args = parse(argv, FLAGS, positionals=2)
-    if args.help:
-        out.write(HELP.format(cmd=command_name(), flags=render_flags(FLAGS)))
+    args = parse_command(argv, FLAGS, HELP, out, positionals=2)
+    if args is None:
         return EXIT_OK
     output = check_output(args.output, OUTPUTS)
     from plugin.explain import parse_target

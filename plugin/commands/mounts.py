@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from plugin.commands import command_name
+from plugin.commands.arguments import parse_command
 from plugin.commands.scan import SORT_BY_FLAG, report_command
 from plugin.errors import EXIT_OK
-from plugin.flags import OUTPUT_FLAGS, SELECTION_FLAGS, Flag, connection_flags, parse, render_flags
+from plugin.flags import OUTPUT_FLAGS, SELECTION_FLAGS, Flag, connection_flags
 
 OUTPUTS = None  # every printer; sarif and markdown have their own hostPath-inventory forms
 
@@ -36,9 +36,8 @@ Usage:
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
-    args = parse(argv, FLAGS)
-    if args.help:
-        out.write(HELP.format(cmd=command_name(), flags=render_flags(FLAGS)))
+    args = parse_command(argv, FLAGS, HELP, out)
+    if args is None:
         return EXIT_OK
     args.host_path, args.exit_code, args.severity = [], False, None
     return report_command(args, out, err, listing=True)

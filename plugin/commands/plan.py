@@ -6,10 +6,16 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from plugin.commands import command_name
-from plugin.commands.arguments import check_output, connection_of, rule_settings, write_document
+from plugin.commands.arguments import (
+    check_output,
+    connection_of,
+    parse_command,
+    rule_settings,
+    severities_of,
+    write_document,
+)
 from plugin.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, PluginError, UsageError
-from plugin.flags import Flag, connection_flags, parse, render_flags
+from plugin.flags import Flag, connection_flags
 
 OUTPUTS = ("json", "markdown", "wide", "yaml")
 
@@ -72,23 +78,18 @@ Usage:
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
-    args = parse(argv, FLAGS)
-    if args.help:
-        out.write(HELP.format(cmd=command_name(), flags=render_flags(FLAGS), findings=EXIT_FINDINGS,
-                              incomplete=EXIT_INCOMPLETE))
+    args = parse_command(argv, FLAGS, HELP, out)
+    if args is None:
         return EXIT_OK
     output = check_output(args.output, OUTPUTS)
     from plugin.plan import TARGET_RUNTIMES, build_plan
     from plugin.printers.escape import terminal_text
-    from plugin.report import filter_severities, parse_severities
+    from plugin.report import filter_severities
 
     runtime = (args.runtime or "containerd").lower()
     if runtime not in TARGET_RUNTIMES:
         raise UsageError(f'invalid --runtime "{args.runtime}": use containerd or cri-o')
-    try:
-        severities = parse_severities(args.severity)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    severities = severities_of(args.severity)
     if args.pool_label is not None and not args.pool_label.strip():
         raise UsageError("--pool-label needs a label key, e.g. kubernetes.io/hostname")
     every_namespace = args.all_namespaces or args.namespace is None

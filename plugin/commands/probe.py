@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from plugin.commands import command_name
-from plugin.commands.arguments import check_output, write_document
+from plugin.commands.arguments import check_output, parse_command, write_document
 from plugin.errors import EXIT_OK, UsageError
-from plugin.flags import Flag, parse, render_flags
+from plugin.flags import Flag
 
 OUTPUTS = ("json", "wide", "yaml")
 
@@ -55,9 +54,8 @@ Usage:
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
-    args = parse(argv, FLAGS)
-    if args.help:
-        out.write(HELP.format(cmd=command_name(), flags=render_flags(FLAGS)))
+    args = parse_command(argv, FLAGS, HELP, out)
+    if args is None:
         return EXIT_OK
     output = check_output(args.output, OUTPUTS)
     import os

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TextIO
 
-from plugin.commands import command_name
-from plugin.commands.arguments import connection_of, rule_settings, write_document
+from plugin.commands.arguments import connection_of, parse_command, rule_settings, severities_of, write_document
 from plugin.errors import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, PluginError, UsageError
-from plugin.flags import OUTPUT_FLAGS, SELECTION_FLAGS, Flag, connection_flags, parse, render_flags
+from plugin.flags import OUTPUT_FLAGS, SELECTION_FLAGS, Flag, connection_flags
 
 if TYPE_CHECKING:
     from plugin.models import Report
@@ -81,10 +80,8 @@ SUMMARY_FORMATS = ("", "json", "yaml")
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
-    args = parse(argv, FLAGS)
-    if args.help:
-        out.write(HELP.format(cmd=command_name(), flags=render_flags(FLAGS), findings=EXIT_FINDINGS,
-                              incomplete=EXIT_INCOMPLETE))
+    args = parse_command(argv, FLAGS, HELP, out)
+    if args is None:
         return EXIT_OK
     return report_command(args, out, err, listing=False)
 
@@ -97,7 +94,7 @@ def report_command(args: Any, out: TextIO, err: TextIO, listing: bool) -> int:
     printer = printer_for(args.output)
     output = "" if args.output == "table" else args.output
     settings = rule_settings(args)
-    severities = _severities(args.severity) if not listing else None
+    severities = severities_of(args.severity) if not listing else None
     if args.sort_by:
         from plugin.models import Report as ReportType
 
@@ -202,11 +199,3 @@ def _sorted(report: Report, expression: str) -> Report:
     except ValueError as err:
         raise UsageError(str(err)) from None
 
-
-def _severities(value: str | None) -> tuple[str, ...]:
-    from plugin.report import parse_severities
-
-    try:
-        return parse_severities(value)
-    except ValueError as err:
-        raise UsageError(str(err)) from None

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TextIO
 
 from plugin import __version__
-from plugin.commands import command_name
-from plugin.commands.arguments import check_output
+from plugin.commands.arguments import check_output, parse_command
 from plugin.errors import EXIT_OK
-from plugin.flags import Flag, parse, render_flags
+from plugin.flags import Flag
 
 OUTPUTS = ("json", "yaml")
 
@@ -31,9 +30,8 @@ Usage:
 
 
 def run(argv: list[str], out: TextIO, err: TextIO) -> int:
-    args = parse(argv, FLAGS)
-    if args.help:
-        out.write(HELP.format(cmd=command_name(), flags=render_flags(FLAGS)))
+    args = parse_command(argv, FLAGS, HELP, out)
+    if args is None:
         return EXIT_OK
     output = check_output(args.output, OUTPUTS)
     if not output:
