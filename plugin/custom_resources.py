@@ -53,6 +53,9 @@ class TemplateRule:
     shape: str  # one of SHAPES
     volumes: tuple[str, ...] = ()  # more volume lists (paths from the root) that its pods get
     metadata: str | None = None  # the template's metadata, when it is not beside its spec
+    # The built-in kind the operator runs these pods as, when that decides where they go: ECK's
+    # `spec.daemonSet.podTemplate` is a DaemonSet, whose pods tolerate cordons and node pressure.
+    runs_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class PodTemplate:
     path: str  # where it is in the object: `spec.daemonSet.podTemplate`, `spec.templates[2]`
     spec: dict[str, Any]
     metadata: dict[str, Any]
+    runs_as: str | None = None  # the built-in kind its pods are made as, when the table says (`TemplateRule`)
 
 
 @dataclass(frozen=True)
@@ -154,8 +158,11 @@ def _kind(entry: Any, index: int) -> CustomKind:
         at = f"{where}.templates[{i}]"
         if not isinstance(raw, dict) or raw.get("shape") not in SHAPES:
             raise CustomResourceTableError(f"{DATA_FILE}: {at}: 'shape' must be one of {', '.join(SHAPES)}")
+        runs_as = _text(raw, "runsAs", at, optional=True)
+        if runs_as not in (None, "DaemonSet"):
+            raise CustomResourceTableError(f"{DATA_FILE}: {at}: 'runsAs' may only be DaemonSet")
         rules.append(TemplateRule(_text(raw, "path", at), raw["shape"], _strings(raw, "volumes", at),
-                                  _text(raw, "metadata", at, optional=True)))
+                                  _text(raw, "metadata", at, optional=True), runs_as))
     if not rules or not isinstance(entry.get("namespaced"), bool):
         raise CustomResourceTableError(f"{DATA_FILE}: {where}: needs templates and a boolean 'namespaced'")
     main = entry.get("mainContainer")
@@ -297,7 +304,7 @@ def _known_templates(kind: CustomKind, obj: dict[str, Any]) -> TemplateSearch:
             if rule.metadata is not None:
                 template_metadata = _at(obj, rule.metadata)
             found.append(PodTemplate(path, spec, template_metadata if isinstance(template_metadata, dict)
-                                     else metadata))
+                                     else metadata, rule.runs_as))
     problem = None
     if truncated:
         problem = (f"holds more than {MAX_TEMPLATES:,} pod templates: only the first {MAX_TEMPLATES:,} "

@@ -84,11 +84,12 @@ def covered_by_owner(kind: str, obj: dict, covering: Collection[str] = WALKABLE_
 
 def scanned_object(source: SourceObject, findings: Iterable[Finding], agent: AgentRef | None,
                    default_namespace: str | None, spec: dict | None = None,
-                   origin: Origin | None = None) -> ScannedObject:
+                   origin: Origin | None = None, runs_as: str | None = None) -> ScannedObject:
     """What the report keeps of a Pod or workload with findings: its identity, owners and findings,
     and, for a template or a pod not yet on a node, where it may run (for `plan`). `spec` is the
     object's pod spec when the caller has it already; `origin`, when not the source's, says which
-    of a custom resource's templates it is."""
+    of a custom resource's templates it is, and `runs_as` which built-in kind its pods are made as
+    (a Beat's DaemonSet template), for their placement."""
     obj = source.obj
     name = queries.NAME.search(obj)
     namespace = queries.NAMESPACE.search(obj)
@@ -115,7 +116,7 @@ def scanned_object(source: SourceObject, findings: Iterable[Finding], agent: Age
         origin=origin or source.origin,
         findings=tuple(findings),
         agent=agent,
-        placement=placement_of(source.kind, spec) if node is None and spec is not None else None,
+        placement=placement_of(runs_as or source.kind, spec) if node is None and spec is not None else None,
     )
 
 
@@ -191,7 +192,7 @@ def _scan_custom_resource(source: SourceObject, settings: RuleSettings, default_
             agent = identify(template.spec, template.metadata) if identify else None
             findings, agent = mark_migrated(findings, agent)
             result.scanned.append(scanned_object(source, findings, agent, namespace, template.spec,
-                                                 replace(source.origin, path=template.path)))
+                                                 replace(source.origin, path=template.path), template.runs_as))
     if search.problem:
         name = queries.NAME.search(source.obj)
         where = source.origin.describe()

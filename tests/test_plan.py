@@ -277,3 +277,22 @@ def test_markdown_is_a_ticket_with_every_value_escaped(tmp_path: Path) -> None:
     assert "## ci\\|\\*x\\*: blocked" in text and "| \\<none\\> | blocked | 1 | docker:1 | 2 |" in text
     assert "| logging | DaemonSet/log-shipper | fluentd-kubernetes-daemonset | medium | DS004 | running there |" in text
     assert "Nothing scheduled there depends on Docker." in text and "1 info finding hidden" in text
+
+
+def beat(name: str, mode: str) -> dict:
+    """An ECK Beat whose pods (made by the operator as a DaemonSet or a Deployment) mount the socket."""
+    return {"apiVersion": "beat.k8s.elastic.co/v1beta1", "kind": "Beat",
+            "metadata": {"name": name, "namespace": "logging"},
+            "spec": {"type": "filebeat", "version": "8.12.0", mode: {"podTemplate": {"spec": SOCKET}}}}
+
+
+def test_a_custom_resources_daemonset_template_is_placed_as_a_daemonsets_pods(tmp_path: Path) -> None:
+    """ECK runs a Beat's `spec.daemonSet.podTemplate` as a DaemonSet, whose pods tolerate a cordon
+    and disk pressure: it blocks the cordoned pool, while the Deployment-mode Beat may not go there."""
+    cordoned = node("old-1", "docker://20.10.24", "v1.23.17", {"agentpool": "old"},
+                    taints=[{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
+                            {"key": "node.kubernetes.io/disk-pressure", "effect": "NoSchedule"}])
+    plan = make_plan(tmp_path, [cordoned, beat("per-node", "daemonSet"), beat("central", "deployment")])
+    (pool,) = plan.pools
+    assert pool.status == BLOCKED
+    assert [(b.owner.describe(), b.reason) for b in pool.blockers] == [("Beat/per-node", "would schedule there")]
