@@ -132,6 +132,14 @@ def uses_claims(kind: str, obj: dict, spec: dict) -> bool:
     return kind == "StatefulSet" and bool(queries.STATEFULSET_CLAIM_TEMPLATES.search(obj))
 
 
+def _templates_use_claims(source: SourceObject) -> bool:
+    """Whether any pod template of a custom resource (an object of a group with a dot) names a claim."""
+    from plugin.custom_resources import pod_templates
+
+    search = pod_templates(source.kind, source.api_version, source.obj)
+    return search is not None and any(uses_claims(source.kind, source.obj, t.spec) for t in search.templates)
+
+
 def _claims_of(kind: str, obj: dict, spec: dict, namespace: str, index: ClaimIndex) -> Iterator[tuple[str, str]]:
     """(pod volume name, claim name) of every claim the object's pods use."""
     for volume in queries.CLAIM_VOLUMES.search(spec) or []:
@@ -254,5 +262,8 @@ class OfflineClaims:
             found = pod_spec_of(source.kind, source.obj)
             if found is not None and uses_claims(source.kind, source.obj, found[0]):
                 self.held.append(source)
+                continue
+            if found is None and "." in source.api_version and _templates_use_claims(source):
+                self.held.append(source)  # a custom resource's templates: scanned like a workload's
                 continue
             yield source

@@ -19,7 +19,7 @@ from plugin.claims import ClaimSource, pod_spec_view
 from plugin.log_config import CONFIG_KINDS
 from plugin.models import AgentRef, Finding, ObjectRef, Origin, ScannedObject, SourceObject, lower_severity
 from plugin.owners import WALKABLE_KINDS, controller_reference
-from plugin.podspec import TEMPLATE_KINDS, PodSpecView, pod_spec_of
+from plugin.podspec import TEMPLATE_KINDS, pod_spec_of
 from plugin.resources import type_key
 from plugin.rules import RULES, Rule, RuleSettings, run_rules
 from plugin.scheduling import placement_of
@@ -145,7 +145,8 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
             continue
         if source.kind != "Pod" and (source.kind not in TEMPLATE_KINDS or "." in source.api_version):
             if "." in source.api_version:  # a custom resource: a CRD's group has a dot
-                _scan_custom_resource(source, settings, default_namespace, identify, rules, result, covering)
+                _scan_custom_resource(source, settings, default_namespace, identify, rules, result, covering,
+                                      claims, configs)
             continue
         result.counts[source.kind] += 1
         if covered_by_owner(source.kind, source.obj, covering):
@@ -171,11 +172,13 @@ def scan_objects(objects: Iterable[SourceObject], settings: RuleSettings,
 
 def _scan_custom_resource(source: SourceObject, settings: RuleSettings, default_namespace: str | None,
                           identify: Identify | None, rules: tuple[Rule, ...], result: ScanResult,
-                          covering: Collection[str]) -> None:
+                          covering: Collection[str], claims: ClaimSource | None = None,
+                          configs: ConfigIndex | None = None) -> None:
     """Each pod template of a custom resource, scanned as an object of its own whose origin says
     where the template is. A known kind is counted even without a template; another kind only
     when the generic search finds one. A cluster-scoped known kind (a ClusterWorkflowTemplate)
-    is in no namespace."""
+    is in no namespace. Claims and ConfigMaps are followed as for a built-in workload's template
+    (a claim by its name: the pods' names, which ephemeral claims take, are the operator's)."""
     from plugin.custom_resources import kind_for_key, pod_templates
 
     search = pod_templates(source.kind, source.api_version, source.obj)
@@ -187,12 +190,17 @@ def _scan_custom_resource(source: SourceObject, settings: RuleSettings, default_
     known = kind_for_key(type_key(source.kind, source.api_version))
     namespace = None if known is not None and not known.namespaced else default_namespace
     for template in search.templates:
-        findings = run_rules(PodSpecView(template.spec, template.metadata), settings, rules)
+        at = source._replace(origin=replace(source.origin, path=template.path))
+        view = pod_spec_view(source.kind, source.obj, template.spec, template.metadata, namespace, claims)
+        findings = run_rules(view, settings, rules)
+        scanned = None
         if findings:
             agent = identify(template.spec, template.metadata) if identify else None
             findings, agent = mark_migrated(findings, agent)
-            result.scanned.append(scanned_object(source, findings, agent, namespace, template.spec,
-                                                 replace(source.origin, path=template.path), template.runs_as))
+            scanned = scanned_object(source, findings, agent, namespace, template.spec, at.origin, template.runs_as)
+            result.scanned.append(scanned)
+        if configs is not None:
+            configs.add_workload(at, template.spec, template.metadata, scanned, namespace)
     if search.problem:
         name = queries.NAME.search(source.obj)
         where = source.origin.describe()

@@ -369,6 +369,12 @@ DEPENDENT = {
         ("DS006", "step-build", ("spec.tasks[0].taskSpec",))}},
     "volcano-job-docker-sock.yaml": {"Job/train-and-package": {
         ("DS001", "packager", ("spec.tasks[1].template",)), ("DS006", "packager", ("spec.tasks[1].template",))}},
+    # Claims and mounted ConfigMaps are followed in custom resources' templates too; the PV and
+    # the claim come after the Workflow in its file (offline, it is held until they are read).
+    "argo-workflow-claimed-docker-socket.yaml": {"Workflow/build-image": {
+        ("DS001", "main", ("spec.templates[0]",))}},
+    # DS009's source is the ConfigMap, where it is changed, not the template that mounts it.
+    "eck-filebeat-docker-input-config.yaml": {"Beat/filebeat": {("DS009", "filebeat", ())}},
 }
 CLEAN = ["eck-filebeat-containerd.yaml", "argo-workflow-emptydir-docker-sock.yaml", "tekton-taskrun-dind-sidecar.yaml",
          "arc-runnerdeployment-dind.yaml", "kyverno-policy-docker-sock.yaml"]
@@ -389,6 +395,14 @@ def test_clean_look_alikes(name: str) -> None:
 def test_every_manifest_is_covered() -> None:
     listed = set(DEPENDENT) | set(CLEAN) | {"argo-workflow-docker-sock.yaml", "kruise-statefulset-docker-data.yaml"}
     assert {p.name for p in MANIFESTS.glob("*.yaml")} == listed
+
+
+def test_claimed_and_configured_findings_of_a_template_say_where_they_come_from() -> None:
+    document, _ = scan_file("argo-workflow-claimed-docker-socket.yaml", "eck-filebeat-docker-input-config.yaml")
+    evidence = {item["rule"]: (item["evidence"], item["sources"][0].get("file", "").rsplit("/", 1)[-1])
+                for item in document["items"]}
+    assert evidence["DS001"] == ("pvc/docker-socket -> pv/argo-docker-socket", "argo-workflow-claimed-docker-socket.yaml")
+    assert evidence["DS009"] == ("- type: docker", "eck-filebeat-docker-input-config.yaml")
 
 
 def test_explain_shows_each_finding_with_its_templates() -> None:
