@@ -12,7 +12,7 @@ from tests.apiserver import ApiServer
 from tests.e2e.cluster import EXPECTED_ROWS, MISSING_OWNER_WARNING, PLAIN, SOCKET, table_rows
 from tests.e2e.conftest import Plugin
 from tests.loopback import closed_port
-from tests.podspecs import owner_ref, workload
+from tests.podspecs import owner_ref, pod, workload
 
 
 def test_scan_all_namespaces_reports_every_owner_shape(plugin: Plugin) -> None:
@@ -220,3 +220,57 @@ def test_standalone_replicasets_and_jobs_are_read_whole_with_few_requests(plugin
         assert result.stdout.split() == ["job.batch/one-off", "replicaset.apps/bare-a", "replicaset.apps/bare-b"]
         reads = sorted(r.path for r in server.requests if "/namespaces/" in r.path)
         assert reads == ["/apis/apps/v1/namespaces/tools/replicasets", "/apis/batch/v1/namespaces/tools/jobs/one-off"]
+
+
+def test_the_replicasets_deployments_made_are_not_listed(plugin_bin: Path, tmp_path: Path) -> None:
+    """A Deployment's ReplicaSets (label pod-template-hash, set by its controller) repeat its
+    template, which is scanned: they are left out of the ReplicaSet list, which then holds only
+    the others (bare, or a Rollout's). The owner walk of the pods with findings reads the few it
+    needs: one list for a namespace with several, one GET for a namespace with one."""
+    hashed = {"app": "agent", "pod-template-hash": "5f6d8"}
+    objects = [
+        workload("Deployment", "agent", SOCKET, "mon", labels={"app": "agent"}),
+        workload("ReplicaSet", "agent-5f6d8", SOCKET, "mon", [owner_ref("Deployment", "agent")], labels=hashed),
+        workload("ReplicaSet", "agent-0ld00", SOCKET, "mon", [owner_ref("Deployment", "agent")],
+                 labels={"app": "agent", "pod-template-hash": "0ld00"}),
+        pod("agent-5f6d8-aaaaa", SOCKET, "mon", [owner_ref("ReplicaSet", "agent-5f6d8")], labels=hashed),
+        pod("agent-5f6d8-bbbbb", SOCKET, "mon", [owner_ref("ReplicaSet", "agent-5f6d8")], labels=hashed),
+        workload("Deployment", "web", PLAIN, "apps"),
+        workload("ReplicaSet", "web-7c9d1", PLAIN, "apps", [owner_ref("Deployment", "web")],
+                 labels={"app": "web", "pod-template-hash": "7c9d1"}),
+        workload("ReplicaSet", "bare", SOCKET, "tools"),  # no owner, no label: listed and reported
+    ]
+    for obj in objects:
+        if obj["kind"] == "ReplicaSet":
+            # Their controller labels them as it labels their template.
+            obj["metadata"]["labels"] = obj["spec"]["template"]["metadata"]["labels"]
+            if obj["metadata"]["name"] != "agent-5f6d8":
+                obj["spec"]["replicas"] = 0
+    with ApiServer(objects) as server:
+        kubeconfig = server.write_kubeconfig(str(tmp_path / "kubeconfig"))
+        cli = Plugin(kubeconfig=kubeconfig, bin_dir=plugin_bin, home=tmp_path)
+        result = cli.run("scan", "-A", "-o", "json")
+        assert result.returncode == 0, result.stderr
+        document = json.loads(result.stdout)
+        chains = {tuple(c["name"] for c in i["ownerChain"]) for i in document["items"]}
+        assert ("agent-5f6d8-aaaaa", "agent-5f6d8", "agent") in chains, chains
+        assert {(i["owner"]["kind"], i["owner"]["name"]) for i in document["items"]} == {
+            ("Deployment", "agent"), ("ReplicaSet", "bare")}
+        lists = [(r.path, r.query.get("labelSelector")) for r in server.requests if r.path.endswith("/replicasets")]
+        assert lists == [("/apis/apps/v1/replicasets", ["!pod-template-hash"])]
+        # the pods' one ReplicaSet in mon, by name, and the bare one, read whole; nothing for apps,
+        # whose pods have no finding
+        gets = sorted(r.path for r in server.requests if "/replicasets/" in r.path)
+        assert gets == ["/apis/apps/v1/namespaces/mon/replicasets/agent-5f6d8",
+                        "/apis/apps/v1/namespaces/tools/replicasets/bare"]
+        # the same report as when every ReplicaSet is read (offline, from the same objects)
+        dump = tmp_path / "dump.json"
+        dump.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+        offline = json.loads(cli.run("scan", "-f", str(dump), "-o", "json").stdout)
+        assert sorted((i["owner"]["name"], i["rule"], i["pods"]) for i in offline["items"]) == sorted(
+            (i["owner"]["name"], i["rule"], i["pods"]) for i in document["items"])
+        # with the user's selector, both apply
+        server.clear_requests()
+        assert cli.run("scan", "-A", "-l", "app=agent").returncode == 0
+        selectors = [r.query.get("labelSelector") for r in server.requests if r.path == "/apis/apps/v1/replicasets"]
+        assert selectors == [["app=agent,!pod-template-hash"]]
