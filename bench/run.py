@@ -864,11 +864,15 @@ HOW_SECTION = [
     "Docker-client words (env names, commands, args, exec probes) and the hostPath volumes are read by two "
     "loops (`plugin/podspec.py`) that tests hold equal to their queries, 2× faster than the closures. Rules "
     "that cannot match a pod (no hostPath, no \"docker\" anywhere) make no generator.",
-    "- **ReplicaSets and Jobs are listed as metadata only** (`as=PartialObjectMetadataList`): those owned by a "
-    "Deployment or CronJob repeat its template, which is scanned instead; the few standalone ones are then "
-    "read whole. Metadata pages grow from 500 to 2,000 items only while a page stays within 4 MiB: a real "
-    "server's ReplicaSet metadata is 5 KB (managedFields list every field of the template), and 2,000 of them "
-    "decoded to 130 MB.",
+    "- **The ReplicaSets Deployments made are not listed** (`labelSelector=!pod-template-hash`, the label "
+    "their controller gives them): their templates are their Deployment's, which is scanned, and their pods "
+    "are scanned as pods; the owner walk of the pods with findings reads the few it needs. A real server's "
+    "ReplicaSet metadata is 5 KB (managedFields list every field of the template), ten revisions per "
+    "Deployment by default.",
+    "- **The other ReplicaSets and the Jobs are listed as metadata only** (`as=PartialObjectMetadataList`): "
+    "those owned by a listed workload (a CronJob's Jobs, a Rollout's ReplicaSets) repeat its template, which "
+    "is scanned instead; the few standalone ones are then read whole. Metadata pages grow from 500 to 2,000 "
+    "items only while a page stays within 4 MiB: 2,000 of a real server's ReplicaSets decoded to 130 MB.",
     "- **The owner index keeps one copy of each string** (namespaces, owners' kinds, names and uids, which "
     "every ReplicaSet of a Deployment repeats): 20 MiB instead of 29 for 53,000 workloads.",
     "- **Only the Kubernetes client's modules the plugin uses are imported** (`plugin/kubernetes_client.py`), "

@@ -374,7 +374,7 @@ DEPENDENT = {
     "argo-workflow-claimed-docker-socket.yaml": {"Workflow/build-image": {
         ("DS001", "main", ("spec.templates[0]",))}},
     # DS009's source is the ConfigMap, where it is changed, not the template that mounts it.
-    "eck-filebeat-docker-input-config.yaml": {"Beat/filebeat": {("DS009", "filebeat", ())}},
+    "eck-filebeat-docker-input-config.yaml": {"Beat/filebeat-docker-input": {("DS009", "filebeat", ())}},
 }
 CLEAN = ["eck-filebeat-containerd.yaml", "argo-workflow-emptydir-docker-sock.yaml", "tekton-taskrun-dind-sidecar.yaml",
          "arc-runnerdeployment-dind.yaml", "kyverno-policy-docker-sock.yaml"]
