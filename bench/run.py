@@ -141,6 +141,7 @@ class SizeResult:
     server_memory: str = ""  # real server: peak and final RSS of kube-apiserver and etcd
     memory_cap: int = 0  # what kubectl could use (MemoryCap), 0 for none
     breakdown: dict[str, Any] = field(default_factory=dict)  # bench/breakdown.py's answer for scan -A
+    kubectl_runs: int | None = None  # rounds the kubectl cases ran in (None: every round)
 
     def case(self, key: str) -> CaseResult | None:
         return next((c for c in self.cases if c.case.key == key), None)
@@ -272,13 +273,16 @@ def server_memory(named_pids: Iterable[tuple[str, int]]) -> str:
 
 
 def run_cases(cases: list[Case], runs: int, runner: Runner, server: Any, pods: int,
-              on_run: Callable[[CaseResult, Run], None]) -> list[CaseResult]:
-    """Every available case `runs` times, round-robin so that drift hits all of them alike."""
+              on_run: Callable[[CaseResult, Run], None], kubectl_runs: int | None = None) -> list[CaseResult]:
+    """Every available case `runs` times, round-robin so that drift hits all of them alike; the
+    kubectl cases (those run under the memory cap) only in the first `kubectl_runs` rounds."""
     results = [CaseResult(c) for c in cases]
-    for _ in range(runs):
+    for round_index in range(runs):
         for result in results:
             case = result.case
             if case.command is None or result.error is not None:
+                continue
+            if case.capped and kubectl_runs is not None and round_index >= kubectl_runs:
                 continue
             server.clear_requests()
             pids = getattr(server, "pids", ())
@@ -505,7 +509,7 @@ def apiserver_memory_limit(pods: int) -> str:
 
 def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: Path, kubectl: str | None,
                  pods_only: bool, profile: bool, server_kind: str = "test", memory_cap: int | None = None,
-                 baseline: Path | None = None) -> SizeResult:
+                 baseline: Path | None = None, kubectl_runs: int | None = None) -> SizeResult:
     kinds: Counter[str] = Counter()
     sizes: list[int] = []
     load_before = os.getloadavg()[0]
@@ -561,7 +565,7 @@ def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: P
             print(f"   ({result.case.key:>2}) {run.wall:8.2f} s  {run.rss / 2**20:7.0f} MiB  "
                   f"{len(run.requests):4d} requests  {ratio}{cpu}  {run.output}", flush=True)
 
-        results = run_cases(cases, runs, runner, server, shape.pods, report_run)
+        results = run_cases(cases, runs, runner, server, shape.pods, report_run, kubectl_runs)
         for r in results:
             if r.error:
                 print(f"   ({r.case.key:>2}) FAILED: {r.error}", flush=True)
@@ -587,7 +591,7 @@ def measure_size(shape: Shape, runs: int, runner_env: dict[str, str], scratch: P
     pod_bytes = (round(statistics.mean(sizes)), min(sizes), max(sizes)) if sizes else (0, 0, 0)
     return SizeResult(shape, kinds, pod_bytes, build_seconds, results, throttling,
                       (load_before, os.getloadavg()[0]), profile_text, server_kind, load_seconds, memory,
-                      cap.limit if cap else 0, breakdown)
+                      cap.limit if cap else 0, breakdown, kubectl_runs)
 
 
 # -- start-up and offline throughput -----------------------------------------------------------------
@@ -755,7 +759,9 @@ def size_section(size: SizeResult, runs: int) -> list[str]:
         "",
         f"{shape.namespaces} namespaces of ordinary services and {shape.nodes} worker nodes: {kinds}. "
         f"A pod is {mean / 1000:.1f} KB of JSON on average ({low / 1000:.1f}–{high / 1000:.1f} KB); "
-        f"{math.ceil(shape.pods / PAGE_SIZE)} page(s) of {PAGE_SIZE}. Median of {runs} run(s), round-robin.",
+        f"{math.ceil(shape.pods / PAGE_SIZE)} page(s) of {PAGE_SIZE}. Median of {runs} run(s), round-robin"
+        + (f"; the kubectl cases (d), (d0) and (e) {size.kubectl_runs} run(s), in the first round(s)."
+           if size.kubectl_runs is not None and size.kubectl_runs < runs else "."),
         "",
         *size_table(size),
         "",
@@ -958,6 +964,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="pods in the synthetic cluster; repeat for several sizes, the first is judged "
                              "against the targets (default: 100000)")
     parser.add_argument("--runs", type=int, default=3, metavar="R", help="runs per case (default: 3)")
+    parser.add_argument("--kubectl-runs", type=int, metavar="K",
+                        help="runs of the kubectl cases, which take minutes each at 100,000 pods: in the first K "
+                             "rounds only (default: --runs)")
     parser.add_argument("--documents", type=int, default=10_000, help="manifest documents for scan -f")
     parser.add_argument("--out", help="the Markdown report (default: docs/benchmarks.md, with --server real "
                                       "docs/benchmarks-realapi.md)")
@@ -987,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python bench/run.py " + " ".join(
         [f"--pods {n}" for n in pod_counts] + ([f"--runs {args.runs}"] if args.runs != 3 else [])
         + (["--profile"] if args.profile else []) + (["--server real"] if args.server == "real" else [])
+        + ([f"--kubectl-runs {args.kubectl_runs}"] if args.kubectl_runs is not None else [])
         + ([f"--baseline {args.baseline}"] if args.baseline else []) + (["--smoke"] if args.smoke else []))
     print(f"kubectl: {kubectl or 'not found'}; scan --pods-only: {'yes' if pods_only else 'no'}", flush=True)
 
@@ -999,7 +1009,7 @@ def main(argv: list[str] | None = None) -> int:
         for pods in pod_counts:
             size = measure_size(Shape.for_pods(pods), args.runs, env, scratch, kubectl, pods_only, args.profile,
                                 args.server, None if args.kubectl_memory is None else int(args.kubectl_memory * 2**30),
-                                Path(args.baseline).resolve() if args.baseline else None)
+                                Path(args.baseline).resolve() if args.baseline else None, args.kubectl_runs)
             # A case the memory cap stopped was measured (it needs more than the cap), not failed.
             failed |= any(r.error and not r.capped_out for r in size.cases) or not kubectl
             sizes.append(size)
