@@ -255,10 +255,12 @@ def _node_runtimes(api: ApiClient, problems: list[str]) -> dict[str, str]:
 
 
 def plan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespaces: bool,
-                 label_selector: str | None = None, probes: bool = False) -> tuple[Report, list[PlanNode]]:
+                 label_selector: str | None = None, probes: bool = False,
+                 read_configmaps: bool = False) -> tuple[Report, list[PlanNode]]:
     """What `plan` reads of a cluster: the nodes (one paginated list, first: a plan without them
-    is no plan, so a refusal fails before the scan), then exactly what `scan` reads, and with
-    `probes` the node probes' reports (as `nodes --probes`)."""
+    is no plan, so a refusal fails before the scan), then exactly what `scan` reads (with
+    `read_configmaps`, as `scan --read-configmaps`), and with `probes` the node probes' reports
+    (as `nodes --probes`)."""
     from plugin.api import ApiClient
     from plugin.kubeconfig import load_connection
     from plugin.plan import plan_node
@@ -273,7 +275,8 @@ def plan_cluster(flags: ConnectionFlags, settings: RuleSettings, *, all_namespac
             raise
         raise ApiError(err.message, err.status, err.reason,
                        hint="plan needs to list the nodes (cluster-scoped), to know their pools and runtimes") from None
-    report = _scan_connection(api, connection, settings, all_namespaces=all_namespaces, label_selector=label_selector)
+    report = _scan_connection(api, connection, settings, all_namespaces=all_namespaces, label_selector=label_selector,
+                              read_configmaps=read_configmaps)
     if probes:
         from plugin.sources.probe_logs import NO_PROBE, node_probes
 

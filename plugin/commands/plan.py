@@ -38,6 +38,9 @@ FLAGS: tuple[Flag, ...] = (
          "(default: high,medium,low, as scan shows them).", metavar="LIST"),
     Flag("--exit-code", f"Exit with code {EXIT_FINDINGS} when a pool is blocked or broken (for CI).", kind="bool"),
     Flag("--host-path", "Also treat PATH as a Docker socket location; repeatable.", kind="list", metavar="PATH"),
+    Flag("--read-configmaps", "Also read (one GET each) the ConfigMaps mounted by workloads with findings or by "
+         "known log agents, so log shipper settings that expect Docker (DS009) block too; needs get on "
+         "configmaps. Offline plans always read the ConfigMaps of the input.", kind="bool"),
 ) + connection_flags("Consider only the workloads of these namespaces (one, or a comma-separated list); nodes "
                      "are cluster-scoped and always all read. With -f, where objects that name none are placed.")
 
@@ -120,7 +123,8 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
         from plugin.pipeline import plan_cluster
 
         report, nodes = plan_cluster(connection_of(args), rule_settings(args), all_namespaces=every_namespace,
-                                     label_selector=args.selector, probes=args.probes)
+                                     label_selector=args.selector, probes=args.probes,
+                                     read_configmaps=args.read_configmaps)
     plan = build_plan(filter_severities(report, severities), nodes, pool_label=args.pool_label, runtime=runtime,
                       severities=severities, namespaces=namespaces, selector=args.selector, probes=args.probes)
     for warning in plan.warnings:

@@ -287,3 +287,18 @@ def test_offline_helm_values_from_stdin(offline: Plugin) -> None:
     result = offline.run("scan", "-f", "-", "-o", "wide", stdin=values)
     assert (result.returncode, result.stderr) == (0, "")
     assert "HelmValues/<stdin>" in result.stdout and "Parser docker" in result.stdout
+
+
+def test_plan_reads_the_same_configmaps_as_scan_only_with_the_flag(
+        log_server: ApiServer | RealApiServer, plugin_bin: Path, tmp_path: Path) -> None:
+    plugin = live(log_server, plugin_bin, tmp_path)
+    without = plugin.run("plan", "-o", "json")
+    assert without.returncode == 0, without.stderr
+    assert configmap_requests(log_server) == []
+    log_server.clear_requests()
+    result = plugin.run("plan", "--read-configmaps", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert configmap_requests(log_server) == [("GET", path) for path in EXPECTED_GETS]
+    document = json.loads(result.stdout)
+    assert document["metadata"]["scanned"]["ConfigMap"] == 7
+    assert json.loads(without.stdout)["metadata"]["scanned"].get("ConfigMap") is None

@@ -194,7 +194,7 @@ def test_the_help_examples_are_the_readmes_flags(cli: Plugin) -> None:
     assert cli.run("help", "plan").stdout == text
     readme = (ROOT / "README.md").read_text().split("### `kubectl dockershim plan`", 1)[1].split("\n### ", 1)[0]
     flags = set(re.findall(r"^\| `(?:-\w`, `)?(--[a-z-]+)", readme, re.M))
-    assert len(flags) == 12 and flags <= set(re.findall(r"--[a-z-]+", text))
+    assert len(flags) == 13 and flags <= set(re.findall(r"--[a-z-]+", text))
 
 
 # -- the test server only ------------------------------------------------------------------------
