@@ -147,8 +147,8 @@ def section(shape: Shape, runs: int, results: dict[str, dict[str, Any]], table_p
     missing = Counter(table_paths) - Counter(plan["paths"])
     lines = [
         "## `plan` against `scan -A`", "",
-        "Written by `python bench/plan.py` into its own section (`bench/run.py` rewrites the rest of this file and "
-        "does not keep it: run `bench/plan.py` after it).", "",
+        "Written by `python bench/plan.py` into its own section (`bench/sections.py`: the other scripts keep it).",
+        "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (Python {platform.python_version()}, "
         f"{os.cpu_count()} cores shared with the test API server, 1-minute load {load:.1f} when the runs began) on "
         f"`bench/synthetic.py`'s cluster of {shape.pods:,} pods and {shape.nodes} worker nodes, split into "
